@@ -1,0 +1,98 @@
+/* rc/core.c — strategy-independent runtime: thread records, object
+ * statistics and fatal errors.
+ *
+ * Each thread gets an rc_thread_t on first use, linked into a registry list
+ * under registry_lock and found again through a _Thread_local pointer. Its
+ * counters have one writer, the thread itself (relaxed load + relaxed store:
+ * plain moves, no read-modify-write on the allocation path); rc_stats_get
+ * sums them with relaxed loads under the registry lock. When a thread exits,
+ * a pthread key destructor folds its counters into the exited-threads totals
+ * and unlinks and frees the record, so the sums stay exact across thread
+ * churn.
+ * Threading: registry and totals under registry_lock; counters as above.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "rc/rc.h"
+
+_Thread_local rc_thread_t *_rc_thread_tls;
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static rc_thread_t *registry_head;           /* under registry_lock */
+static uint64_t next_thread_id = 1;          /* under registry_lock */
+static uint64_t exited_allocated, exited_freed;  /* under registry_lock */
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+
+static void thread_exit(void *arg)
+{
+    rc_thread_t *t = arg;
+    pthread_mutex_lock(&registry_lock);
+    exited_allocated += at_load_relaxed(&t->objs_allocated);
+    exited_freed += at_load_relaxed(&t->objs_freed);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        registry_head = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    pthread_mutex_unlock(&registry_lock);
+    _rc_thread_tls = NULL;
+    free(t);
+}
+
+static void thread_key_create(void)
+{
+    if (pthread_key_create(&thread_key, thread_exit) != 0)
+        rc_fatal("pthread_key_create failed: cannot track thread exits");
+}
+
+RC_SLOW_PATH rc_thread_t *_rc_thread_create_slow(void)
+{
+    (void)pthread_once(&thread_key_once, thread_key_create);
+    rc_thread_t *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        rc_fatal("out of memory creating a thread record");
+    pthread_mutex_lock(&registry_lock);
+    t->id = next_thread_id++;
+    t->next = registry_head;
+    if (registry_head)
+        registry_head->prev = t;
+    registry_head = t;
+    pthread_mutex_unlock(&registry_lock);
+    if (pthread_setspecific(thread_key, t) != 0)
+        rc_fatal("pthread_setspecific failed: cannot track thread exit");
+    _rc_thread_tls = t;
+    return t;
+}
+
+rc_stats_t rc_stats_get(void)
+{
+    rc_stats_t s = { 0 };
+    pthread_mutex_lock(&registry_lock);
+    s.allocated = exited_allocated;
+    s.freed = exited_freed;
+    for (rc_thread_t *t = registry_head; t; t = t->next) {
+        s.allocated += at_load_relaxed(&t->objs_allocated);
+        s.freed += at_load_relaxed(&t->objs_freed);
+        s.threads++;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    s.live = s.allocated - s.freed;
+    return s;
+}
+
+void rc_fatal(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "rcbench: fatal: %s\n", line);
+    fflush(stderr);
+    abort();
+}

@@ -1,0 +1,348 @@
+/* rc/object.c — the object model, compiled once per strategy.
+ *
+ * Types int, tuple, list and node; the small-int cache; deallocation.
+ *
+ * Deallocation is iterative. When a count reaches zero, _rc_dealloc frees
+ * the object and drops one reference of each child; a child whose count
+ * reaches zero meanwhile is not freed recursively but pushed on a
+ * thread-local stack of dead objects, linked through the dead object's own
+ * count word (dead, so free to reuse). The outermost _rc_dealloc pops until
+ * the stack is empty. A chain of 10 million nodes therefore needs one C
+ * frame, and no memory beyond the objects themselves (CPython's trashcan
+ * bounds depth the same way, with a threshold instead).
+ *
+ * Debug builds poison a freed object's count word with RC_REFCNT_FREED and
+ * keep it in a per-thread quarantine of RC_DEBUG_QUARANTINE objects before
+ * the memory goes back to the allocator, so a decref of a recently freed
+ * object is caught with its address and type.
+ *
+ * Threading: constructors and _rc_dealloc may run on any thread; the dead
+ * stack and the quarantine are thread-local. Objects follow the strategy's
+ * rules.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "alloc/alloc.h"
+#include "rc/rc.h"
+
+const rc_strategy_t rc_strategy_desc = {
+    .name = RC_STRATEGY_NAME,
+    .header_bytes = sizeof(rc_obj_t),
+    .count_bytes = offsetof(rc_obj_t, type),
+};
+
+/* ---- allocation and accounting ---------------------------------------- */
+
+static size_t obj_size(const rc_obj_t *o)
+{
+    const rc_type_t *t = o->type;
+    return t->basic_size + (t->items_of ? t->item_size * t->items_of(o) : 0);
+}
+
+static rc_obj_t *obj_alloc(const rc_type_t *type, size_t size)
+{
+    rc_obj_t *o = alloc_malloc(size);
+    if (RC_UNLIKELY(o == NULL))
+        return NULL;
+    _rc_init_mortal(o);
+    o->type = type;
+    _rc_counter_bump_owner(&rc_thread_self()->objs_allocated);
+    return o;
+}
+
+static void free_plain(rc_obj_t *o) { alloc_free(o, obj_size(o)); }
+
+#if RC_DEBUG
+/* Quarantine ring of poisoned objects (debug builds). */
+static _Thread_local rc_obj_t *quarantine[RC_DEBUG_QUARANTINE];
+static _Thread_local unsigned quarantine_next;
+static pthread_key_t quarantine_key;
+static pthread_once_t quarantine_once = PTHREAD_ONCE_INIT;
+
+static void quarantine_flush(void *unused)
+{
+    (void)unused;
+    for (unsigned i = 0; i < RC_DEBUG_QUARANTINE; i++) {
+        rc_obj_t *o = quarantine[i];
+        quarantine[i] = NULL;
+        if (o)
+            o->type->free(o);
+    }
+}
+
+static void quarantine_key_create(void) { (void)pthread_key_create(&quarantine_key, quarantine_flush); }
+
+static void quarantine_put(rc_obj_t *o)
+{
+    if (RC_UNLIKELY(quarantine_next == 0 && quarantine[0] == NULL)) {
+        (void)pthread_once(&quarantine_once, quarantine_key_create);
+        (void)pthread_setspecific(quarantine_key, (void *)1);   /* run the flush at thread exit */
+    }
+    _rc_word_set(o, RC_REFCNT_FREED);
+    rc_obj_t *old = quarantine[quarantine_next];
+    quarantine[quarantine_next] = o;
+    quarantine_next = (quarantine_next + 1) % RC_DEBUG_QUARANTINE;
+    if (old)
+        old->type->free(old);
+}
+#endif
+
+/* Frees o's memory (its children have been dropped). */
+static void obj_free(rc_obj_t *o)
+{
+    _rc_counter_bump_owner(&rc_thread_self()->objs_freed);
+#if RC_DEBUG
+    quarantine_put(o);
+#else
+    o->type->free(o);
+#endif
+}
+
+/* ---- iterative deallocation ------------------------------------------- */
+
+static _Thread_local rc_obj_t *dead_stack;     /* objects at zero waiting to be freed */
+static _Thread_local bool dealloc_active;
+
+static void release_child(rc_obj_t *child, void *arg)
+{
+    (void)arg;
+    rc_decref(child);       /* may re-enter _rc_dealloc, which then only pushes */
+}
+
+void _rc_dealloc(rc_obj_t *o)
+{
+    if (dealloc_active) {
+        _rc_dead_next(o) = dead_stack;
+        dead_stack = o;
+        return;
+    }
+    dealloc_active = true;
+    for (;;) {
+        rc_traverse(o, release_child, NULL);
+        obj_free(o);
+        o = dead_stack;
+        if (o == NULL)
+            break;
+        dead_stack = _rc_dead_next(o);
+    }
+    dealloc_active = false;
+}
+
+void _rc_fault_underflow(const rc_obj_t *o)
+{
+    rc_fatal("decref below zero: object %p (%s) has count 0 [strategy %s]",
+             (const void *)o, o->type->name, RC_STRATEGY_NAME);
+}
+
+void _rc_fault_freed(const rc_obj_t *o, const char *op)
+{
+    rc_fatal("%s of a freed object: object %p (%s) [strategy %s]",
+             op, (const void *)o, o->type->name, RC_STRATEGY_NAME);
+}
+
+void rc_debug_set_refcnt(rc_obj_t *o, uint64_t word) { _rc_word_set(o, word); }
+
+/* ---- int and the small-int cache -------------------------------------- */
+
+const rc_type_t rc_type_int = {
+    .name = "int", .basic_size = sizeof(rc_int_t), .free = free_plain,
+};
+
+#define SMALL_INT_COUNT (RC_SMALL_INT_MAX - RC_SMALL_INT_MIN + 1)
+/* Immortal from before main (constructor below) until the process ends;
+ * never allocated, never freed, never written after initialisation. */
+static rc_int_t small_ints[SMALL_INT_COUNT];
+
+__attribute__((constructor)) static void small_ints_init(void)
+{
+    for (int i = 0; i < SMALL_INT_COUNT; i++) {
+        _rc_init_immortal(&small_ints[i].ob);
+        small_ints[i].ob.type = &rc_type_int;
+        small_ints[i].value = RC_SMALL_INT_MIN + i;
+    }
+}
+
+rc_obj_t *rc_small_int(int64_t value)
+{
+    if (value < RC_SMALL_INT_MIN || value > RC_SMALL_INT_MAX)
+        return NULL;
+    return &small_ints[value - RC_SMALL_INT_MIN].ob;
+}
+
+rc_obj_t *rc_int_new(int64_t value)
+{
+    if (value >= RC_SMALL_INT_MIN && value <= RC_SMALL_INT_MAX)
+        return &small_ints[value - RC_SMALL_INT_MIN].ob;   /* immortal: no count written */
+    rc_obj_t *o = obj_alloc(&rc_type_int, sizeof(rc_int_t));
+    if (o)
+        ((rc_int_t *)o)->value = value;
+    return o;
+}
+
+/* ---- tuple ------------------------------------------------------------ */
+
+static size_t tuple_items(const rc_obj_t *o) { return (size_t)((const rc_tuple_t *)o)->size; }
+
+static void tuple_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg)
+{
+    rc_tuple_t *t = (rc_tuple_t *)o;
+    for (int64_t i = 0; i < t->size; i++)
+        if (t->items[i])
+            visit(t->items[i], arg);
+}
+
+static void tuple_clear(rc_obj_t *o)
+{
+    rc_tuple_t *t = (rc_tuple_t *)o;
+    for (int64_t i = 0; i < t->size; i++) {
+        rc_obj_t *item = t->items[i];
+        t->items[i] = NULL;          /* unlink first: the decref may free */
+        if (item)
+            rc_decref(item);
+    }
+}
+
+const rc_type_t rc_type_tuple = {
+    .name = "tuple", .basic_size = sizeof(rc_tuple_t), .item_size = sizeof(rc_obj_t *),
+    .items_of = tuple_items, .traverse = tuple_traverse, .clear = tuple_clear, .free = free_plain,
+};
+
+rc_obj_t *rc_tuple_new(int64_t size)
+{
+    if (size < 0)
+        return NULL;
+    size_t bytes = sizeof(rc_tuple_t) + (size_t)size * sizeof(rc_obj_t *);
+    rc_obj_t *o = obj_alloc(&rc_type_tuple, bytes);
+    if (o) {
+        ((rc_tuple_t *)o)->size = size;
+        memset(((rc_tuple_t *)o)->items, 0, (size_t)size * sizeof(rc_obj_t *));
+    }
+    return o;
+}
+
+/* ---- list ------------------------------------------------------------- */
+
+static void list_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg)
+{
+    rc_list_t *l = (rc_list_t *)o;
+    for (int64_t i = 0; i < l->size; i++)
+        visit(l->items[i], arg);
+}
+
+void rc_list_clear(rc_obj_t *o)
+{
+    rc_list_t *l = (rc_list_t *)o;
+    rc_obj_t **items = l->items;
+    int64_t n = l->size, cap = l->cap;
+    l->items = NULL;                 /* detach first: a decref may reach this list again */
+    l->size = l->cap = 0;
+    for (int64_t i = 0; i < n; i++)
+        rc_decref(items[i]);
+    if (items)
+        alloc_free(items, (size_t)cap * sizeof(rc_obj_t *));
+}
+
+static void list_free(rc_obj_t *o)
+{
+    rc_list_t *l = (rc_list_t *)o;
+    if (l->items)
+        alloc_free(l->items, (size_t)l->cap * sizeof(rc_obj_t *));
+    alloc_free(o, sizeof(rc_list_t));
+}
+
+const rc_type_t rc_type_list = {
+    .name = "list", .basic_size = sizeof(rc_list_t),
+    .traverse = list_traverse, .clear = rc_list_clear, .free = list_free,
+};
+
+rc_obj_t *rc_list_new(void)
+{
+    rc_obj_t *o = obj_alloc(&rc_type_list, sizeof(rc_list_t));
+    if (o) {
+        rc_list_t *l = (rc_list_t *)o;
+        l->size = l->cap = 0;
+        l->items = NULL;
+    }
+    return o;
+}
+
+bool rc_list_append(rc_obj_t *o, rc_obj_t *item)
+{
+    rc_list_t *l = (rc_list_t *)o;
+    if (l->size == l->cap) {
+        /* Growth 1.5x + 4, CPython's list_resize shape: amortised O(1). */
+        int64_t cap = l->cap + (l->cap >> 1) + 4;
+        rc_obj_t **items = alloc_malloc((size_t)cap * sizeof(rc_obj_t *));
+        if (items == NULL)
+            return false;
+        if (l->size)
+            memcpy(items, l->items, (size_t)l->size * sizeof(rc_obj_t *));
+        if (l->items)
+            alloc_free(l->items, (size_t)l->cap * sizeof(rc_obj_t *));
+        l->items = items;
+        l->cap = cap;
+    }
+    rc_incref(item);
+    l->items[l->size++] = item;
+    return true;
+}
+
+void rc_list_set(rc_obj_t *o, int64_t i, rc_obj_t *item)
+{
+    rc_list_t *l = (rc_list_t *)o;
+    rc_obj_t *old = l->items[i];
+    l->items[i] = item;
+    rc_decref(old);
+}
+
+/* ---- node ------------------------------------------------------------- */
+
+static size_t node_items(const rc_obj_t *o) { return ((const rc_node_t *)o)->nslots; }
+
+static void node_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg)
+{
+    rc_node_t *n = (rc_node_t *)o;
+    for (uint32_t i = 0; i < n->nslots; i++)
+        if (n->slots[i])
+            visit(n->slots[i], arg);
+}
+
+static void node_clear(rc_obj_t *o)
+{
+    rc_node_t *n = (rc_node_t *)o;
+    for (uint32_t i = 0; i < n->nslots; i++) {
+        rc_obj_t *child = n->slots[i];
+        n->slots[i] = NULL;
+        if (child)
+            rc_decref(child);
+    }
+}
+
+const rc_type_t rc_type_node = {
+    .name = "node", .basic_size = sizeof(rc_node_t), .item_size = sizeof(rc_obj_t *),
+    .items_of = node_items, .traverse = node_traverse, .clear = node_clear, .free = free_plain,
+};
+
+rc_obj_t *rc_node_new(uint32_t nslots, int64_t value)
+{
+    if (nslots < 1 || nslots > RC_NODE_MAX_SLOTS)
+        return NULL;
+    rc_obj_t *o = obj_alloc(&rc_type_node, sizeof(rc_node_t) + nslots * sizeof(rc_obj_t *));
+    if (o) {
+        rc_node_t *n = (rc_node_t *)o;
+        n->value = value;
+        n->nslots = nslots;
+        memset(n->slots, 0, nslots * sizeof(rc_obj_t *));
+    }
+    return o;
+}
+
+void rc_node_set(rc_obj_t *o, uint32_t i, rc_obj_t *child)
+{
+    rc_node_t *n = (rc_node_t *)o;
+    rc_obj_t *old = n->slots[i];
+    n->slots[i] = child;
+    if (old)
+        rc_decref(old);
+}

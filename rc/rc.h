@@ -1,0 +1,205 @@
+/* rc/rc.h — the object model and reference counting, rcbench's public rc API.
+ *
+ * Two parts. The core part (always present) is strategy-independent: the
+ * thread registry and object statistics, the global interpreter lock used by
+ * the plain strategy for shared work, fault reporting and the descriptor
+ * each strategy exports. The flavour part is present when the including
+ * translation unit is compiled for one strategy (CMake sets RC_FLAVOUR_H to
+ * the generated map header of that strategy): it declares the object model
+ * under generic names (rc_incref, rc_int_new, ...) that the map header
+ * #defines to the strategy's prefixed symbols (rc_plain_incref, ...). Object
+ * model, gc and workload sources are compiled once per strategy this way, so
+ * one binary links every strategy and each incref/decref is inlined where it
+ * is called (never an indirect call).
+ *
+ * Reference conventions follow CPython's C API: constructors return a new
+ * reference; rc_tuple_set, rc_list_set and rc_node_set steal the reference
+ * they are given; rc_list_append does not (it increfs); getters borrow.
+ *
+ * Threading: see each strategy header. Core functions are thread-safe.
+ */
+#ifndef RC_RC_H
+#define RC_RC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arch.h"
+#include "base/atomic.h"
+#include "base/compiler.h"
+#include "base/config.h"
+
+/* ------------------------------------------------------------------------
+ * The count word (plain and atomic; the layout every strategy reports in)
+ *
+ *   bit 63 .......................................... bit 0
+ *   [ sign: immortal ][ 63-bit count of references ]
+ *
+ * - A mortal object has bit 63 clear and count >= 1 while reachable.
+ * - Immortal: bit 63 set. The fast paths test only that bit (on x86-64 via
+ *   the high 32-bit half, so the increment stays one add on memory) and
+ *   never write an immortal word: no cache-line traffic on shared immortals.
+ * - Saturation: 2^63 - 1 increments carry into bit 63, so an overflowing
+ *   count becomes immortal instead of wrapping. No extra test is needed.
+ * - A decref of count 0 (underflow) is a fault in debug builds; in release
+ *   the word then reads as immortal: the object leaks, never double-frees.
+ * - RC_REFCNT_FREED poisons freed objects in debug builds; it is negative,
+ *   so the fast paths treat it as immortal and only the rare path looks.
+ * ---------------------------------------------------------------------- */
+#define RC_REFCNT_IMMORTAL_BIT   (UINT64_C(1) << 63)
+#define RC_REFCNT_IMMORTAL_INIT  UINT64_C(0xC000000000000000)
+#define RC_REFCNT_FREED          UINT64_C(0xDEADBEEFDEADBEEF)
+/* What rc_refcount reports for an immortal object: INT64_MAX. A mortal
+ * count can only equal it one increment before saturating. */
+#define RC_REFCNT_IMMORTAL       INT64_MAX
+_Static_assert((RC_REFCNT_IMMORTAL_INIT & RC_REFCNT_IMMORTAL_BIT) != 0, "immortal init must be immortal");
+_Static_assert((RC_REFCNT_FREED & RC_REFCNT_IMMORTAL_BIT) != 0, "the freed poison must read as immortal");
+_Static_assert(((uint64_t)INT64_MAX + 1) == RC_REFCNT_IMMORTAL_BIT, "saturation: the last increment sets the immortal bit");
+
+/* ------------------------------------------------------------------------
+ * Core: threads, statistics, faults, the GIL
+ * ---------------------------------------------------------------------- */
+
+/* Per-thread record. Created on a thread's first object operation or
+ * attach, unlinked when the thread exits (its counters folded into the
+ * process totals first). Counters have a single writer, the owning thread:
+ * relaxed load + relaxed store, read by rc_stats_get with relaxed loads. */
+typedef struct rc_thread {
+    struct rc_thread *prev, *next;       /* registry list, under its lock */
+    uint64_t id;                          /* unique for the process, never reused */
+    RC_ATOMIC(uint64_t) objs_allocated;   /* owner-written */
+    RC_ATOMIC(uint64_t) objs_freed;       /* owner-written */
+} rc_thread_t;
+
+extern _Thread_local rc_thread_t *_rc_thread_tls;
+rc_thread_t *_rc_thread_create_slow(void);
+
+/* The calling thread's record, created on first use. */
+static inline rc_thread_t *rc_thread_self(void)
+{
+    rc_thread_t *t = _rc_thread_tls;
+    return RC_LIKELY(t != NULL) ? t : _rc_thread_create_slow();
+}
+
+static inline void _rc_counter_bump_owner(RC_ATOMIC(uint64_t) *c)
+{
+    at_store_relaxed(c, at_load_relaxed(c) + 1);
+}
+
+typedef struct rc_stats {
+    uint64_t allocated;   /* mortal objects ever allocated */
+    uint64_t freed;       /* mortal objects ever freed */
+    uint64_t live;        /* allocated - freed: 0 is the immortal baseline */
+    uint64_t threads;     /* threads with a live record */
+} rc_stats_t;
+
+/* Process-wide object statistics, exact when every thread is quiescent. */
+rc_stats_t rc_stats_get(void);
+
+/* Prints "rcbench: fatal: <message>" on one line to stderr and aborts. */
+RC_NORETURN RC_COLD RC_PRINTF(1, 2) void rc_fatal(const char *fmt, ...);
+
+/* The global interpreter lock: what the plain strategy runs under when
+ * threads share objects. A waiting thread sets a drop request; the holder
+ * sees it at its next safepoint and hands over (forced switching, as in
+ * CPython's GIL, so a busy holder cannot starve waiters). */
+void rc_gil_acquire(void);
+void rc_gil_release(void);
+void _rc_gil_yield_slow(void);
+extern RC_ATOMIC(bool) _rc_gil_drop_request;
+static inline void rc_gil_safepoint(void)
+{
+    /* relaxed: a hint only; the hand-over itself synchronises through the
+     * GIL's mutex. A late sight costs one more safepoint interval. */
+    if (RC_UNLIKELY(at_load_relaxed(&_rc_gil_drop_request)))
+        _rc_gil_yield_slow();
+}
+
+/* What each strategy exports, for harnesses that pick strategies by name. */
+typedef struct rc_strategy {
+    const char *name;
+    size_t header_bytes;     /* sizeof the object header: count fields + type pointer */
+    size_t count_bytes;      /* the count fields alone */
+} rc_strategy_t;
+
+/* ------------------------------------------------------------------------
+ * Flavour: the object model for one strategy
+ * ---------------------------------------------------------------------- */
+#ifdef RC_FLAVOUR_H
+#define RC_RC_H_INSIDE 1
+#include RC_FLAVOUR_H   /* the map: generic name -> strategy symbol, and the strategy header */
+#undef RC_RC_H_INSIDE
+
+typedef void (*rc_visit_fn)(rc_obj_t *child, void *arg);
+
+/* A type names its size, how to traverse its children, how to clear them
+ * and how to free it. An instance takes basic_size + item_size * items
+ * bytes; `items` is what items_of reports (0 when item_size is 0). */
+struct rc_type {
+    const char *name;
+    size_t basic_size;
+    size_t item_size;
+    size_t (*items_of)(const rc_obj_t *o);                        /* NULL: fixed size */
+    void (*traverse)(rc_obj_t *o, rc_visit_fn visit, void *arg);  /* NULL: no children */
+    void (*clear)(rc_obj_t *o);       /* drops every child reference; NULL: none */
+    void (*free)(rc_obj_t *o);        /* releases the memory; children already dropped */
+};
+
+typedef struct rc_int { rc_obj_t ob; int64_t value; } rc_int_t;
+typedef struct rc_tuple { rc_obj_t ob; int64_t size; rc_obj_t *items[]; } rc_tuple_t;
+/* Invariant: size <= cap; items[0..size) are owned references (never NULL). */
+typedef struct rc_list { rc_obj_t ob; int64_t size, cap; rc_obj_t **items; } rc_list_t;
+/* Slots may be NULL; non-NULL slots are owned references. */
+typedef struct rc_node { rc_obj_t ob; int64_t value; uint32_t nslots; rc_obj_t *slots[]; } rc_node_t;
+
+extern const rc_type_t rc_type_int, rc_type_tuple, rc_type_list, rc_type_node;
+extern const rc_strategy_t rc_strategy_desc;
+
+/* Frees an object whose count just reached zero: drops one reference of
+ * every child, iteratively (a chain of any length uses O(1) C stack). */
+void _rc_dealloc(rc_obj_t *o);
+
+/* Debug-build faults: one line naming the object's address and type, then
+ * abort. */
+RC_NORETURN RC_COLD void _rc_fault_underflow(const rc_obj_t *o);
+RC_NORETURN RC_COLD void _rc_fault_freed(const rc_obj_t *o, const char *op);
+
+/* Constructors: a new reference, or NULL when the allocator is out of
+ * memory (nothing else changes). */
+rc_obj_t *rc_int_new(int64_t value);
+rc_obj_t *rc_tuple_new(int64_t size);              /* items start NULL: fill with rc_tuple_set */
+rc_obj_t *rc_list_new(void);
+rc_obj_t *rc_node_new(uint32_t nslots, int64_t value);  /* 1 <= nslots <= RC_NODE_MAX_SLOTS */
+
+/* The cached immortal int for value, or NULL when outside the cache. */
+rc_obj_t *rc_small_int(int64_t value);
+
+static inline int64_t rc_int_value(const rc_obj_t *o) { return ((const rc_int_t *)o)->value; }
+static inline int64_t rc_tuple_size(const rc_obj_t *o) { return ((const rc_tuple_t *)o)->size; }
+static inline rc_obj_t *rc_tuple_get(const rc_obj_t *o, int64_t i) { return ((const rc_tuple_t *)o)->items[i]; }
+/* Steals `item`; the slot must be empty (tuples are filled once). */
+static inline void rc_tuple_set(rc_obj_t *o, int64_t i, rc_obj_t *item) { ((rc_tuple_t *)o)->items[i] = item; }
+
+static inline int64_t rc_list_size(const rc_obj_t *o) { return ((const rc_list_t *)o)->size; }
+static inline rc_obj_t *rc_list_get(const rc_obj_t *o, int64_t i) { return ((const rc_list_t *)o)->items[i]; }
+bool rc_list_append(rc_obj_t *list, rc_obj_t *item);      /* increfs item; false on OOM */
+void rc_list_set(rc_obj_t *list, int64_t i, rc_obj_t *item); /* steals item, drops the old one */
+void rc_list_clear(rc_obj_t *list);                        /* drops every element */
+
+static inline rc_obj_t *rc_node_get(const rc_obj_t *o, uint32_t i) { return ((const rc_node_t *)o)->slots[i]; }
+void rc_node_set(rc_obj_t *node, uint32_t i, rc_obj_t *child); /* steals child (may be NULL), drops the old one */
+
+/* Calls visit on every child reference of o (none for ints). */
+static inline void rc_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg)
+{
+    if (o->type->traverse)
+        o->type->traverse(o, visit, arg);
+}
+
+/* Test hook: overwrite the count word (saturation tests). */
+void rc_debug_set_refcnt(rc_obj_t *o, uint64_t word);
+
+#endif /* RC_FLAVOUR_H */
+
+#endif /* RC_RC_H */

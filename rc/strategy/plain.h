@@ -1,0 +1,80 @@
+/* rc/strategy/plain.h — plain (non-atomic) reference counting.
+ *
+ * The count word (layout in rc/rc.h) is read and written with ordinary
+ * loads and stores. Correct for objects confined to one thread; when
+ * threads share objects every thread runs under the global interpreter lock
+ * (rc_gil_*): rc_plain_thread_attach takes it, rc_plain_safepoint hands it
+ * over when another thread waits, rc_plain_thread_detach drops it. That is
+ * CPython with a GIL, the baseline the other strategies are measured
+ * against.
+ *
+ * incref: one test of the immortal bit through the word's high half, then
+ * one add on memory (x86-64: cmpl $0,4(%rdi); js; addq $1,(%rdi) — checked
+ * by tests/asm). decref: one load, one folded test `count <= 1` that catches
+ * immortal (negative), underflow (0) and last reference (1), then a store.
+ * Threading: single writer at a time — the owning thread, or the GIL holder.
+ */
+#ifndef RC_RC_H_INSIDE
+#error "include rc/rc.h, not rc/strategy/plain.h"
+#endif
+#ifndef RC_STRATEGY_PLAIN_H
+#define RC_STRATEGY_PLAIN_H
+
+typedef struct rc_plain_type rc_plain_type_t;
+
+typedef struct rc_plain_obj {
+    union {
+        uint64_t refcnt;                          /* the count word */
+        struct { uint32_t refcnt_lo; int32_t refcnt_hi; };  /* hi < 0 <=> immortal (little-endian) */
+        struct rc_plain_obj *dead_next;           /* once dead: link on the dealloc stack */
+    };
+    const rc_plain_type_t *type;
+} rc_plain_obj_t;
+
+void _rc_plain_dealloc(rc_plain_obj_t *o);
+void _rc_plain_decref_slow(rc_plain_obj_t *o);
+RC_NORETURN void _rc_plain_fault_freed(const rc_plain_obj_t *o, const char *op);
+
+static RC_ALWAYS_INLINE bool rc_plain_is_immortal(const rc_plain_obj_t *o)
+{
+    return o->refcnt_hi < 0;
+}
+
+static RC_ALWAYS_INLINE void rc_plain_incref(rc_plain_obj_t *o)
+{
+    if (RC_LIKELY(o->refcnt_hi >= 0))
+        o->refcnt++;                 /* 2^63 increments saturate: see rc.h */
+    else if (rc_cfg_debug && o->refcnt == RC_REFCNT_FREED)
+        _rc_plain_fault_freed(o, "incref");
+}
+
+static RC_ALWAYS_INLINE void rc_plain_decref(rc_plain_obj_t *o)
+{
+    uint64_t c = o->refcnt;
+    if (RC_UNLIKELY((int64_t)c <= 1)) {   /* immortal, underflow or last reference */
+        _rc_plain_decref_slow(o);
+        return;
+    }
+    o->refcnt = c - 1;
+}
+
+/* The true count; RC_REFCNT_IMMORTAL for an immortal object. */
+static inline int64_t rc_plain_refcount(const rc_plain_obj_t *o)
+{
+    if (rc_cfg_debug && o->refcnt == RC_REFCNT_FREED)
+        _rc_plain_fault_freed(o, "refcount");
+    return rc_plain_is_immortal(o) ? RC_REFCNT_IMMORTAL : (int64_t)o->refcnt;
+}
+
+static inline void _rc_plain_init_mortal(rc_plain_obj_t *o) { o->refcnt = 1; }
+static inline void _rc_plain_init_immortal(rc_plain_obj_t *o) { o->refcnt = RC_REFCNT_IMMORTAL_INIT; }
+static inline void _rc_plain_word_set(rc_plain_obj_t *o, uint64_t w) { o->refcnt = w; }
+#define _rc_plain_dead_next(o) ((o)->dead_next)
+
+/* Threads: attach before touching shared objects, detach before blocking
+ * or exiting; call rc_plain_safepoint regularly (every few thousand ops). */
+static inline void rc_plain_thread_attach(void) { (void)rc_thread_self(); rc_gil_acquire(); }
+static inline void rc_plain_thread_detach(void) { rc_gil_release(); }
+static inline void rc_plain_safepoint(void) { rc_gil_safepoint(); }
+
+#endif /* RC_STRATEGY_PLAIN_H */
