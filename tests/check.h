@@ -1,0 +1,75 @@
+/* tests/check.h — assertions for rcbench tests that survive NDEBUG.
+ *
+ * CHECK(cond) and CHECK_EQ(a, b) print file:line, the expression and (for
+ * _EQ) both values, count the failure and carry on; TEST_END() prints the
+ * closing "N passed, N failed" line and returns the exit status. A test's
+ * options: --scale N divides iteration counts (sanitizer builds pass it),
+ * --seed N seeds the PRNG (stress tests print the seed they used).
+ * Threading: the counters are atomic, so worker threads may CHECK too.
+ */
+#ifndef RC_TESTS_CHECK_H
+#define RC_TESTS_CHECK_H
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static atomic_long check_passed, check_failed;
+
+#define CHECK(cond) do {                                                       \
+    if (cond) atomic_fetch_add(&check_passed, 1);                              \
+    else { atomic_fetch_add(&check_failed, 1);                                 \
+           fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); } \
+} while (0)
+
+#define CHECK_EQ(a, b) do {                                                    \
+    long long check_a_ = (long long)(a), check_b_ = (long long)(b);           \
+    if (check_a_ == check_b_) atomic_fetch_add(&check_passed, 1);              \
+    else { atomic_fetch_add(&check_failed, 1);                                 \
+           fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld vs %lld)\n", \
+                   __FILE__, __LINE__, #a, #b, check_a_, check_b_); }          \
+} while (0)
+
+/* Fails the test at once (for states where carrying on means crashing). */
+#define REQUIRE(cond) do {                                                     \
+    if (!(cond)) { fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #cond); \
+                   exit(1); }                                                  \
+} while (0)
+
+#define TEST_END() (printf("%ld passed, %ld failed\n", atomic_load(&check_passed), \
+                           atomic_load(&check_failed)),                          \
+                    atomic_load(&check_failed) ? 1 : 0)
+
+typedef struct test_opts { uint64_t scale; uint64_t seed; int argi; } test_opts_t;
+
+/* Parses --scale N and --seed N; leaves other arguments from argi on. */
+static inline test_opts_t test_opts(int argc, char **argv)
+{
+    test_opts_t o = { 1, 42, 1 };
+    for (; o.argi + 1 < argc; o.argi += 2) {
+        if (strcmp(argv[o.argi], "--scale") == 0)
+            o.scale = strtoull(argv[o.argi + 1], NULL, 10);
+        else if (strcmp(argv[o.argi], "--seed") == 0)
+            o.seed = strtoull(argv[o.argi + 1], NULL, 10);
+        else
+            break;
+    }
+    if (o.scale == 0) {
+        fprintf(stderr, "--scale must be a positive integer\n");
+        exit(2);
+    }
+    return o;
+}
+
+/* xorshift64*: small, seeded, reproducible. */
+static inline uint64_t test_rand(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+    *s = x;
+    return x * UINT64_C(2685821657736338717);
+}
+
+#endif /* RC_TESTS_CHECK_H */

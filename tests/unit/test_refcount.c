@@ -1,0 +1,254 @@
+/* tests/unit/test_refcount.c — Python's reference-counting semantics, the
+ * experiments Python programmers run with sys.getrefcount, under the
+ * strategy this binary is built for.
+ *
+ * rc_refcount reports the true count (no +1 for the call itself, unlike
+ * sys.getrefcount). Every section ends with live objects back at the
+ * immortal baseline (zero mortal objects).
+ * Threading: single thread, attached for the whole run.
+ */
+#include <string.h>
+
+#include "rc/rc.h"
+#include "tests/check.h"
+
+static uint64_t live(void) { return rc_stats_get().live; }
+
+static void new_object_has_count_one(void)
+{
+    rc_obj_t *x = rc_int_new(1000);
+    REQUIRE(x != NULL);
+    CHECK_EQ(rc_refcount(x), 1);
+    CHECK_EQ(rc_int_value(x), 1000);
+    CHECK(!rc_is_immortal(x));
+    rc_decref(x);
+    CHECK_EQ(live(), 0);
+}
+
+static void binding_into_containers(void)
+{
+    rc_obj_t *x = rc_int_new(1000);
+    /* t = (x,): the tuple owns one more reference. */
+    rc_obj_t *t = rc_tuple_new(1);
+    rc_incref(x);
+    rc_tuple_set(t, 0, x);
+    CHECK_EQ(rc_refcount(x), 2);
+    CHECK(rc_tuple_get(t, 0) == x);
+    rc_decref(t);                      /* del t */
+    CHECK_EQ(rc_refcount(x), 1);
+
+    /* l = [x]: append increfs. */
+    rc_obj_t *l = rc_list_new();
+    CHECK(rc_list_append(l, x));
+    CHECK_EQ(rc_refcount(x), 2);
+    CHECK_EQ(rc_list_size(l), 1);
+    rc_decref(l);                      /* del l */
+    CHECK_EQ(rc_refcount(x), 1);
+
+    /* n.child = x */
+    rc_obj_t *n = rc_node_new(2, 7);
+    rc_incref(x);
+    rc_node_set(n, 1, x);
+    CHECK_EQ(rc_refcount(x), 2);
+    rc_node_set(n, 1, NULL);           /* n.child = None drops it */
+    CHECK_EQ(rc_refcount(x), 1);
+    rc_decref(n);
+    rc_decref(x);
+    CHECK_EQ(live(), 0);
+}
+
+static void dropping_a_list_decrefs_every_element(void)
+{
+    rc_obj_t *e[3] = { rc_int_new(1001), rc_int_new(1002), rc_tuple_new(0) };
+    rc_obj_t *l = rc_list_new();
+    for (int i = 0; i < 3; i++)
+        CHECK(rc_list_append(l, e[i]));
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(rc_refcount(e[i]), 2);
+    rc_decref(l);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(rc_refcount(e[i]), 1);
+        rc_decref(e[i]);
+    }
+    CHECK_EQ(live(), 0);
+}
+
+static void list_set_and_clear(void)
+{
+    rc_obj_t *a = rc_int_new(5000), *b = rc_int_new(6000);
+    rc_obj_t *l = rc_list_new();
+    for (int i = 0; i < 100; i++)      /* grows the item array several times */
+        CHECK(rc_list_append(l, a));
+    CHECK_EQ(rc_refcount(a), 101);
+    rc_incref(b);
+    rc_list_set(l, 50, b);             /* l[50] = b: steals b, drops one a */
+    CHECK_EQ(rc_refcount(a), 100);
+    CHECK_EQ(rc_refcount(b), 2);
+    rc_list_clear(l);
+    CHECK_EQ(rc_list_size(l), 0);
+    CHECK_EQ(rc_refcount(a), 1);
+    CHECK_EQ(rc_refcount(b), 1);
+    rc_decref(l);
+    rc_decref(a);
+    rc_decref(b);
+    CHECK_EQ(live(), 0);
+}
+
+static void small_ints_are_cached_and_immortal(void)
+{
+    uint64_t before = rc_stats_get().allocated;
+    for (int64_t v = RC_SMALL_INT_MIN; v <= RC_SMALL_INT_MAX; v++) {
+        rc_obj_t *a = rc_int_new(v), *b = rc_int_new(v);
+        CHECK(a == b);
+        CHECK(a == rc_small_int(v));
+        CHECK(rc_is_immortal(a));
+        CHECK_EQ(rc_refcount(a), RC_REFCNT_IMMORTAL);
+        CHECK_EQ(rc_int_value(a), v);
+        rc_decref(a);
+        rc_decref(b);
+    }
+    CHECK_EQ(rc_stats_get().allocated, before);   /* none was allocated */
+
+    const int64_t outside[] = { RC_SMALL_INT_MIN - 1, RC_SMALL_INT_MAX + 1 };  /* -6, 257 */
+    for (int i = 0; i < 2; i++) {
+        rc_obj_t *a = rc_int_new(outside[i]), *b = rc_int_new(outside[i]);
+        CHECK(a != b);
+        CHECK(rc_small_int(outside[i]) == NULL);
+        CHECK(!rc_is_immortal(a));
+        CHECK_EQ(rc_refcount(a), 1);
+        rc_decref(a);
+        rc_decref(b);
+    }
+    CHECK_EQ(live(), 0);
+}
+
+/* A billion decrefs (and increfs) of an immortal int: alive, same reported
+ * count, and the header bytes never written. The barrier makes each
+ * iteration reload the word, so the loop cannot be folded away. */
+static void immortal_survives_a_billion_decrefs(uint64_t scale)
+{
+    rc_obj_t *o = rc_int_new(256);
+    unsigned char before[sizeof(rc_int_t)];
+    memcpy(before, o, sizeof before);
+    const uint64_t n = UINT64_C(1000000000) / scale;
+    for (uint64_t i = 0; i < n; i++) {
+        rc_decref(o);
+        RC_COMPILER_BARRIER();
+    }
+    for (uint64_t i = 0; i < n / 4; i++) {
+        rc_incref(o);
+        RC_COMPILER_BARRIER();
+    }
+    CHECK(memcmp(before, o, sizeof before) == 0);
+    CHECK(rc_is_immortal(o));
+    CHECK_EQ(rc_refcount(o), RC_REFCNT_IMMORTAL);
+    CHECK_EQ(rc_int_value(o), 256);
+    CHECK(rc_int_new(256) == o);
+    printf("immortal: %" PRIu64 " decrefs and %" PRIu64 " increfs, header unchanged\n", n, n / 4);
+}
+
+/* a = []; b = []; a.append(b); b.append(a); del a, b: each keeps count 1
+ * (only the cycle holds them); counting alone never frees them. */
+static void cycles_keep_count_one(void)
+{
+    rc_obj_t *a = rc_list_new(), *b = rc_list_new();
+    CHECK(rc_list_append(a, b));
+    CHECK(rc_list_append(b, a));
+    CHECK_EQ(rc_refcount(a), 2);
+    CHECK_EQ(rc_refcount(b), 2);
+    rc_decref(a);
+    rc_decref(b);
+    CHECK_EQ(rc_refcount(a), 1);
+    CHECK_EQ(rc_refcount(b), 1);
+    CHECK_EQ(live(), 2);              /* leaked by counting: the cycle detector's job */
+    rc_list_clear(a);                 /* break the cycle by hand: both freed */
+    CHECK_EQ(live(), 0);
+
+    /* The same with a self-referencing node. */
+    rc_obj_t *n = rc_node_new(1, 0);
+    rc_incref(n);
+    rc_node_set(n, 0, n);
+    rc_decref(n);
+    CHECK_EQ(rc_refcount(n), 1);
+    CHECK_EQ(live(), 1);
+    rc_node_set(n, 0, NULL);
+    CHECK_EQ(live(), 0);
+}
+
+/* Counts saturate into immortality instead of wrapping (P3, S5). */
+static void counts_saturate(void)
+{
+    rc_obj_t *o = rc_int_new(123456);
+    rc_debug_set_refcnt(o, (uint64_t)INT64_MAX - 2);
+    rc_incref(o);
+    CHECK(!rc_is_immortal(o));
+    CHECK_EQ(rc_refcount(o), INT64_MAX - 1);
+    rc_incref(o);
+    rc_incref(o);                     /* carries into the immortal bit */
+    CHECK(rc_is_immortal(o));
+    CHECK_EQ(rc_refcount(o), RC_REFCNT_IMMORTAL);
+    for (int i = 0; i < 1000; i++)
+        rc_decref(o);
+    CHECK(rc_is_immortal(o));
+    CHECK_EQ(live(), 1);              /* never freed */
+    CHECK_EQ(rc_int_value(o), 123456);
+    rc_debug_set_refcnt(o, 1);        /* test cleanup only */
+    rc_decref(o);
+    CHECK_EQ(live(), 0);
+}
+
+static void trees_free_every_node(void)
+{
+    /* A full binary tree of depth 12 plus a shared leaf referenced from
+     * every internal node: everything goes when the root goes. */
+    rc_obj_t *shared = rc_int_new(99999);
+    rc_obj_t *level[1 << 12];
+    int width = 1 << 12;
+    for (int i = 0; i < width; i++)
+        level[i] = rc_node_new(2, i);
+    while (width > 1) {
+        for (int i = 0; i < width / 2; i++) {
+            rc_obj_t *p = rc_node_new(3, i);
+            rc_node_set(p, 0, level[2 * i]);
+            rc_node_set(p, 1, level[2 * i + 1]);
+            rc_incref(shared);
+            rc_node_set(p, 2, shared);
+            level[i] = p;
+        }
+        width /= 2;
+    }
+    CHECK_EQ(live(), (1 << 13) - 1 + 1);
+    CHECK_EQ(rc_refcount(shared), (1 << 12));   /* 4095 internal nodes + ours */
+    rc_decref(level[0]);
+    CHECK_EQ(rc_refcount(shared), 1);
+    rc_decref(shared);
+    CHECK_EQ(live(), 0);
+}
+
+static void constructors_reject_bad_sizes(void)
+{
+    CHECK(rc_tuple_new(-1) == NULL);
+    CHECK(rc_node_new(0, 0) == NULL);
+    CHECK(rc_node_new(RC_NODE_MAX_SLOTS + 1, 0) == NULL);
+    CHECK_EQ(live(), 0);
+}
+
+int main(int argc, char **argv)
+{
+    test_opts_t opt = test_opts(argc, argv);
+    rc_thread_attach();
+    printf("strategy %s: header %zu bytes (count %zu + type pointer)\n",
+           rc_strategy_desc.name, rc_strategy_desc.header_bytes, rc_strategy_desc.count_bytes);
+    new_object_has_count_one();
+    binding_into_containers();
+    dropping_a_list_decrefs_every_element();
+    list_set_and_clear();
+    small_ints_are_cached_and_immortal();
+    immortal_survives_a_billion_decrefs(opt.scale);
+    cycles_keep_count_one();
+    counts_saturate();
+    trees_free_every_node();
+    constructors_reject_bad_sizes();
+    rc_thread_detach();
+    return TEST_END();
+}
