@@ -1,0 +1,43 @@
+#!/bin/sh
+# tools/deps.sh — make sure the Debian packages rcbench builds with are here.
+#
+# Checks each package with dpkg-query. Missing ones are installed with
+# apt-get when run as root (one `apt-get update` first); otherwise prints
+# the exact apt-get line to run and exits 1. Exit 0 when all are present.
+# `tools/deps.sh --list` prints the package list and exits.
+set -eu
+
+# What each is for: compilers and build (gcc, g++, clang, cmake, ninja,
+# binutils for the objdump fast-path check, pkg-config); allocators compared
+# (jemalloc, mimalloc, tcmalloc); Google Benchmark and its compare.py; hwloc
+# for pinning; python3 for the report tools.
+PACKAGES="gcc g++ clang cmake ninja-build binutils pkg-config make
+libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
+libbenchmark-dev libbenchmark-tools libhwloc-dev python3"
+
+if [ "${1:-}" = "--list" ]; then
+    echo $PACKAGES
+    exit 0
+fi
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case $status in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+[ -z "$missing" ] && exit 0
+
+line="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "rcbench: missing Debian packages:$missing" >&2
+    echo "rcbench: run as root:  apt-get update && $line" >&2
+    exit 1
+fi
+echo "rcbench: installing missing Debian packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
