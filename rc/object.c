@@ -180,28 +180,35 @@ rc_obj_t *rc_int_new(int64_t value)
     return o;
 }
 
+/* ---- fixed slot arrays (tuple items, node slots; NULL = empty) -------- */
+
+static void slots_traverse(rc_obj_t **slots, size_t n, rc_visit_fn visit, void *arg)
+{
+    for (size_t i = 0; i < n; i++)
+        if (slots[i])
+            visit(slots[i], arg);
+}
+
+static void slots_clear(rc_obj_t **slots, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        rc_obj_t *child = slots[i];
+        slots[i] = NULL;             /* unlink first: the decref may free */
+        if (child)
+            rc_decref(child);
+    }
+}
+
 /* ---- tuple ------------------------------------------------------------ */
 
 static size_t tuple_items(const rc_obj_t *o) { return (size_t)((const rc_tuple_t *)o)->size; }
 
 static void tuple_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg)
 {
-    rc_tuple_t *t = (rc_tuple_t *)o;
-    for (int64_t i = 0; i < t->size; i++)
-        if (t->items[i])
-            visit(t->items[i], arg);
+    slots_traverse(((rc_tuple_t *)o)->items, (size_t)((rc_tuple_t *)o)->size, visit, arg);
 }
 
-static void tuple_clear(rc_obj_t *o)
-{
-    rc_tuple_t *t = (rc_tuple_t *)o;
-    for (int64_t i = 0; i < t->size; i++) {
-        rc_obj_t *item = t->items[i];
-        t->items[i] = NULL;          /* unlink first: the decref may free */
-        if (item)
-            rc_decref(item);
-    }
-}
+static void tuple_clear(rc_obj_t *o) { slots_clear(((rc_tuple_t *)o)->items, (size_t)((rc_tuple_t *)o)->size); }
 
 const rc_type_t rc_type_tuple = {
     .name = "tuple", .basic_size = sizeof(rc_tuple_t), .item_size = sizeof(rc_obj_t *),
@@ -302,22 +309,10 @@ static size_t node_items(const rc_obj_t *o) { return ((const rc_node_t *)o)->nsl
 
 static void node_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg)
 {
-    rc_node_t *n = (rc_node_t *)o;
-    for (uint32_t i = 0; i < n->nslots; i++)
-        if (n->slots[i])
-            visit(n->slots[i], arg);
+    slots_traverse(((rc_node_t *)o)->slots, ((rc_node_t *)o)->nslots, visit, arg);
 }
 
-static void node_clear(rc_obj_t *o)
-{
-    rc_node_t *n = (rc_node_t *)o;
-    for (uint32_t i = 0; i < n->nslots; i++) {
-        rc_obj_t *child = n->slots[i];
-        n->slots[i] = NULL;
-        if (child)
-            rc_decref(child);
-    }
-}
+static void node_clear(rc_obj_t *o) { slots_clear(((rc_node_t *)o)->slots, ((rc_node_t *)o)->nslots); }
 
 const rc_type_t rc_type_node = {
     .name = "node", .basic_size = sizeof(rc_node_t), .item_size = sizeof(rc_obj_t *),

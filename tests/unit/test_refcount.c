@@ -225,6 +225,34 @@ static void trees_free_every_node(void)
     CHECK_EQ(live(), 0);
 }
 
+/* Each container type's clear hook (what the cycle detector will call)
+ * drops every child reference and leaves the container empty. */
+static void clear_drops_every_child(void)
+{
+    rc_obj_t *x = rc_int_new(777777);
+    rc_obj_t *c[3] = { rc_tuple_new(3), rc_node_new(3, 0), rc_list_new() };
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 3; i++) {
+            rc_incref(x);
+            if (k == 0) rc_tuple_set(c[k], i, x);
+            else if (k == 1) rc_node_set(c[k], (uint32_t)i, x);
+            else { CHECK(rc_list_append(c[k], x)); rc_decref(x); }
+        }
+    CHECK_EQ(rc_refcount(x), 10);
+    for (int k = 0; k < 3; k++) {
+        c[k]->type->clear(c[k]);
+        CHECK_EQ(rc_refcount(x), 10 - 3 * (k + 1));
+    }
+    CHECK(rc_tuple_get(c[0], 2) == NULL);
+    CHECK(rc_node_get(c[1], 0) == NULL);
+    CHECK_EQ(rc_list_size(c[2]), 0);
+    for (int k = 0; k < 3; k++)
+        rc_decref(c[k]);
+    CHECK_EQ(rc_refcount(x), 1);
+    rc_decref(x);
+    CHECK_EQ(live(), 0);
+}
+
 static void constructors_reject_bad_sizes(void)
 {
     CHECK(rc_tuple_new(-1) == NULL);
@@ -248,6 +276,7 @@ int main(int argc, char **argv)
     cycles_keep_count_one();
     counts_saturate();
     trees_free_every_node();
+    clear_drops_every_child();
     constructors_reject_bad_sizes();
     rc_thread_detach();
     return TEST_END();
