@@ -30,6 +30,7 @@ static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
 static void thread_exit(void *arg)
 {
     rc_thread_t *t = arg;
+    _rc_gil_thread_exit(t);
     pthread_mutex_lock(&registry_lock);
     exited_allocated += at_load_relaxed(&t->objs_allocated);
     exited_freed += at_load_relaxed(&t->objs_freed);

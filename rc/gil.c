@@ -1,72 +1,143 @@
 /* rc/gil.c — the global interpreter lock of the plain strategy.
  *
- * A mutex-and-condition lock with forced switching, after CPython's GIL
- * (Python/ceval_gil.c): a thread that wants the GIL and finds it held sets
- * _rc_gil_drop_request and waits. The holder polls that flag at its
- * safepoints (one relaxed load: the cost plain pays for being shareable);
- * when set, it releases the GIL and then waits until another thread has
- * taken it, so it cannot immediately win the lock back from the waiter it
- * was asked to yield to.
- * Threading: every field below is under gil_mutex except the drop request,
- * which is written under the mutex and read racily by the holder.
+ * CPython's GIL (Python/ceval_gil.c) in small: a mutex-protected flag with
+ * two condition variables. A thread that wants the GIL waits on gil_free
+ * for at most one switch interval; if the interval passes and no switch
+ * happened meanwhile, it sets _rc_gil_drop_request. The holder polls that
+ * flag at its safepoints (one relaxed load: the cost plain pays for being
+ * shareable); when set, it releases the GIL and waits on gil_taken until
+ * some other thread has taken it (forced switching), so it cannot win the
+ * lock straight back. Any waiter may be the one that takes it, as in
+ * CPython. The interval (default 5 ms, CPython's sys.getswitchinterval())
+ * keeps hand-overs from dominating throughput: without it, plain's
+ * multi-thread figures would measure hand-over cost at every safepoint.
+ * Misuse is fatal: acquiring twice, or releasing/yielding without holding.
+ * A thread that exits holding the GIL releases it (rc/core.c calls
+ * _rc_gil_thread_exit).
+ * Threading: everything below is under gil_mutex except the drop request
+ * (written under the mutex, read racily by the holder) and the interval.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "rc/rc.h"
 
 static pthread_mutex_t gil_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gil_free = PTHREAD_COND_INITIALIZER;    /* signalled on release */
 static pthread_cond_t gil_taken = PTHREAD_COND_INITIALIZER;   /* signalled on acquire */
-static bool gil_locked;           /* under gil_mutex */
+static pthread_condattr_t gil_condattr;
+static rc_thread_t *gil_owner;    /* NULL when free; under gil_mutex */
 static unsigned gil_waiters;      /* under gil_mutex */
 static uint64_t gil_switches;     /* acquisitions so far, under gil_mutex */
+static RC_ATOMIC(uint64_t) gil_interval_ns = 5000000;
 
 RC_ATOMIC(bool) _rc_gil_drop_request;
 
-static void acquire_locked(void)
+static pthread_once_t gil_once = PTHREAD_ONCE_INIT;
+static void gil_init(void)
 {
+    /* Timed waits on CLOCK_MONOTONIC, immune to wall-clock jumps. */
+    pthread_condattr_init(&gil_condattr);
+    pthread_condattr_setclock(&gil_condattr, CLOCK_MONOTONIC);
+    pthread_cond_init(&gil_free, &gil_condattr);
+}
+
+static void deadline_after(struct timespec *ts, uint64_t ns)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ns += (uint64_t)ts->tv_nsec;
+    ts->tv_sec += (time_t)(ns / 1000000000u);
+    ts->tv_nsec = (long)(ns % 1000000000u);
+}
+
+static void acquire_locked(rc_thread_t *self)
+{
+    if (gil_owner == self)
+        rc_fatal("GIL acquired twice by thread %llu (rc_thread_attach called twice?)",
+                 (unsigned long long)self->id);
     gil_waiters++;
-    while (gil_locked) {
-        /* relaxed: the holder only needs to notice eventually; the
-         * hand-over is ordered by gil_mutex. */
-        at_store_relaxed(&_rc_gil_drop_request, true);
-        pthread_cond_wait(&gil_free, &gil_mutex);
+    while (gil_owner != NULL) {
+        uint64_t seen = gil_switches;
+        struct timespec deadline;
+        deadline_after(&deadline, at_load_relaxed(&gil_interval_ns));
+        int rc = pthread_cond_timedwait(&gil_free, &gil_mutex, &deadline);
+        if (rc == ETIMEDOUT && gil_owner != NULL && gil_switches == seen) {
+            /* relaxed: the holder only needs to notice eventually; the
+             * hand-over itself is ordered by gil_mutex. */
+            at_store_relaxed(&_rc_gil_drop_request, true);
+        }
     }
     gil_waiters--;
-    gil_locked = true;
+    gil_owner = self;
     gil_switches++;
     if (gil_waiters == 0)
         at_store_relaxed(&_rc_gil_drop_request, false);
     pthread_cond_broadcast(&gil_taken);
 }
 
+static void release_locked(rc_thread_t *self, const char *what)
+{
+    if (gil_owner != self)
+        rc_fatal("GIL %s by thread %llu, which does not hold it", what,
+                 (unsigned long long)self->id);
+    gil_owner = NULL;
+    pthread_cond_signal(&gil_free);
+}
+
 void rc_gil_acquire(void)
 {
+    rc_thread_t *self = rc_thread_self();
+    (void)pthread_once(&gil_once, gil_init);
     pthread_mutex_lock(&gil_mutex);
-    acquire_locked();
+    acquire_locked(self);
     pthread_mutex_unlock(&gil_mutex);
 }
 
 void rc_gil_release(void)
 {
+    rc_thread_t *self = rc_thread_self();
     pthread_mutex_lock(&gil_mutex);
-    gil_locked = false;
-    pthread_cond_signal(&gil_free);
+    release_locked(self, "released");
     pthread_mutex_unlock(&gil_mutex);
 }
 
 RC_SLOW_PATH void _rc_gil_yield_slow(void)
 {
+    rc_thread_t *self = rc_thread_self();
     pthread_mutex_lock(&gil_mutex);
     if (gil_waiters > 0) {
         uint64_t seen = gil_switches;
-        gil_locked = false;
-        pthread_cond_signal(&gil_free);
-        while (gil_switches == seen)         /* forced switch: let a waiter in first */
+        release_locked(self, "yielded");
+        while (gil_switches == seen)         /* forced switch: a waiter goes first */
             pthread_cond_wait(&gil_taken, &gil_mutex);
-        acquire_locked();
+        acquire_locked(self);
     } else {
+        if (gil_owner != self)
+            rc_fatal("GIL safepoint on thread %llu, which does not hold it",
+                     (unsigned long long)self->id);
         at_store_relaxed(&_rc_gil_drop_request, false);
     }
     pthread_mutex_unlock(&gil_mutex);
+}
+
+void _rc_gil_thread_exit(rc_thread_t *self)
+{
+    pthread_mutex_lock(&gil_mutex);
+    if (gil_owner == self)
+        release_locked(self, "released at thread exit");
+    pthread_mutex_unlock(&gil_mutex);
+}
+
+uint64_t rc_gil_switches(void)
+{
+    pthread_mutex_lock(&gil_mutex);
+    uint64_t n = gil_switches;
+    pthread_mutex_unlock(&gil_mutex);
+    return n;
+}
+
+void rc_gil_set_switch_interval_ns(uint64_t ns)
+{
+    at_store_relaxed(&gil_interval_ns, ns ? ns : 1);
 }

@@ -101,12 +101,16 @@ rc_stats_t rc_stats_get(void);
 RC_NORETURN RC_COLD RC_PRINTF(1, 2) void rc_fatal(const char *fmt, ...);
 
 /* The global interpreter lock: what the plain strategy runs under when
- * threads share objects. A waiting thread sets a drop request; the holder
- * sees it at its next safepoint and hands over (forced switching, as in
- * CPython's GIL, so a busy holder cannot starve waiters). */
+ * threads share objects. A thread that has waited one switch interval sets
+ * a drop request; the holder sees it at its next safepoint and hands over
+ * (forced switching, as in CPython's GIL). Acquiring twice, or releasing
+ * without holding, is fatal. */
 void rc_gil_acquire(void);
 void rc_gil_release(void);
 void _rc_gil_yield_slow(void);
+void _rc_gil_thread_exit(rc_thread_t *self);
+uint64_t rc_gil_switches(void);                  /* acquisitions since start */
+void rc_gil_set_switch_interval_ns(uint64_t ns); /* default 5 ms, as CPython */
 extern RC_ATOMIC(bool) _rc_gil_drop_request;
 static inline void rc_gil_safepoint(void)
 {
@@ -119,6 +123,7 @@ static inline void rc_gil_safepoint(void)
 /* What each strategy exports, for harnesses that pick strategies by name. */
 typedef struct rc_strategy {
     const char *name;
+    bool uses_gil;           /* threads sharing objects serialise on the GIL */
     size_t header_bytes;     /* sizeof the object header: count fields + type pointer */
     size_t count_bytes;      /* the count fields alone */
 } rc_strategy_t;
@@ -134,8 +139,9 @@ typedef struct rc_strategy {
 typedef void (*rc_visit_fn)(rc_obj_t *child, void *arg);
 
 /* A type names its size, how to traverse its children, how to clear them
- * and how to free it. An instance takes basic_size + item_size * items
- * bytes; `items` is what items_of reports (0 when item_size is 0). */
+ * and how to free it. An instance's block is basic_size + item_size *
+ * items_of(o) bytes and is freed by the object model with that size;
+ * free_extra releases any other buffer the object owns (a list's items). */
 struct rc_type {
     const char *name;
     size_t basic_size;
@@ -143,7 +149,7 @@ struct rc_type {
     size_t (*items_of)(const rc_obj_t *o);                        /* NULL: fixed size */
     void (*traverse)(rc_obj_t *o, rc_visit_fn visit, void *arg);  /* NULL: no children */
     void (*clear)(rc_obj_t *o);       /* drops every child reference; NULL: none */
-    void (*free)(rc_obj_t *o);        /* releases the memory; children already dropped */
+    void (*free_extra)(rc_obj_t *o);  /* frees owned buffers; children already dropped; NULL: none */
 };
 
 typedef struct rc_int { rc_obj_t ob; int64_t value; } rc_int_t;
