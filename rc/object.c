@@ -21,6 +21,7 @@
  * rules.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc/alloc.h"
@@ -28,6 +29,7 @@
 
 const rc_strategy_t rc_strategy_desc = {
     .name = RC_STRATEGY_NAME,
+    .uses_gil = rc_uses_gil,
     .header_bytes = sizeof(rc_obj_t),
     .count_bytes = offsetof(rc_obj_t, type),
 };
@@ -51,11 +53,17 @@ static rc_obj_t *obj_alloc(const rc_type_t *type, size_t size)
     return o;
 }
 
-static void free_plain(rc_obj_t *o) { alloc_free(o, obj_size(o)); }
-
 #if RC_DEBUG
-/* Quarantine ring of poisoned objects (debug builds). */
-static _Thread_local rc_obj_t *quarantine[RC_DEBUG_QUARANTINE];
+/* Quarantine ring of poisoned objects (debug builds), allocated on first
+ * use so it costs no thread-local space (glibc carves static TLS out of
+ * each thread's stack). Each entry remembers the backend that owns the
+ * block, so a backend switch between benchmarks frees it correctly. */
+typedef struct quarantined {
+    rc_obj_t *o;
+    size_t size;
+    const alloc_backend_t *backend;
+} quarantined_t;
+static _Thread_local quarantined_t *quarantine;     /* RC_DEBUG_QUARANTINE entries */
 static _Thread_local unsigned quarantine_next;
 static pthread_key_t quarantine_key;
 static pthread_once_t quarantine_once = PTHREAD_ONCE_INIT;
@@ -63,39 +71,50 @@ static pthread_once_t quarantine_once = PTHREAD_ONCE_INIT;
 static void quarantine_flush(void *unused)
 {
     (void)unused;
-    for (unsigned i = 0; i < RC_DEBUG_QUARANTINE; i++) {
-        rc_obj_t *o = quarantine[i];
-        quarantine[i] = NULL;
-        if (o)
-            o->type->free(o);
-    }
+    quarantined_t *q = quarantine;
+    quarantine = NULL;                  /* re-armed if this thread frees again */
+    quarantine_next = 0;
+    for (unsigned i = 0; q && i < RC_DEBUG_QUARANTINE; i++)
+        if (q[i].o)
+            q[i].backend->free(q[i].o, q[i].size);
+    free(q);
 }
 
-static void quarantine_key_create(void) { (void)pthread_key_create(&quarantine_key, quarantine_flush); }
-
-static void quarantine_put(rc_obj_t *o)
+static void quarantine_key_create(void)
 {
-    if (RC_UNLIKELY(quarantine_next == 0 && quarantine[0] == NULL)) {
+    if (pthread_key_create(&quarantine_key, quarantine_flush) != 0)
+        rc_fatal("pthread_key_create failed for the debug quarantine");
+}
+
+static void quarantine_put(rc_obj_t *o, size_t size)
+{
+    if (RC_UNLIKELY(quarantine == NULL)) {
         (void)pthread_once(&quarantine_once, quarantine_key_create);
-        (void)pthread_setspecific(quarantine_key, (void *)1);   /* run the flush at thread exit */
+        quarantine = calloc(RC_DEBUG_QUARANTINE, sizeof *quarantine);
+        if (quarantine == NULL || pthread_setspecific(quarantine_key, quarantine) != 0)
+            rc_fatal("out of memory for the debug quarantine");
     }
     _rc_word_set(o, RC_REFCNT_FREED);
-    rc_obj_t *old = quarantine[quarantine_next];
-    quarantine[quarantine_next] = o;
+    quarantined_t old = quarantine[quarantine_next];
+    quarantine[quarantine_next] = (quarantined_t){ o, size, alloc_current };
     quarantine_next = (quarantine_next + 1) % RC_DEBUG_QUARANTINE;
-    if (old)
-        old->type->free(old);
+    if (old.o)
+        old.backend->free(old.o, old.size);
 }
 #endif
 
-/* Frees o's memory (its children have been dropped). */
+/* Frees o (its children have been dropped): first the buffers it owns,
+ * then its block, of exactly the size it was allocated with. */
 static void obj_free(rc_obj_t *o)
 {
     _rc_counter_bump_owner(&rc_thread_self()->objs_freed);
+    if (o->type->free_extra)
+        o->type->free_extra(o);
+    size_t size = obj_size(o);
 #if RC_DEBUG
-    quarantine_put(o);
+    quarantine_put(o, size);
 #else
-    o->type->free(o);
+    alloc_free(o, size);
 #endif
 }
 
@@ -146,15 +165,17 @@ void rc_debug_set_refcnt(rc_obj_t *o, uint64_t word) { _rc_word_set(o, word); }
 /* ---- int and the small-int cache -------------------------------------- */
 
 const rc_type_t rc_type_int = {
-    .name = "int", .basic_size = sizeof(rc_int_t), .free = free_plain,
+    .name = "int", .basic_size = sizeof(rc_int_t),
 };
 
 #define SMALL_INT_COUNT (RC_SMALL_INT_MAX - RC_SMALL_INT_MIN + 1)
-/* Immortal from before main (constructor below) until the process ends;
- * never allocated, never freed, never written after initialisation. */
+/* Immortal from before main until the process ends; never allocated, never
+ * freed, never written after initialisation. Priority 101, the earliest a
+ * program may use, runs before default-priority constructors and C++
+ * static initialisers, so no other initialiser can see them uninitialised. */
 static rc_int_t small_ints[SMALL_INT_COUNT];
 
-__attribute__((constructor)) static void small_ints_init(void)
+__attribute__((constructor(101))) static void small_ints_init(void)
 {
     for (int i = 0; i < SMALL_INT_COUNT; i++) {
         _rc_init_immortal(&small_ints[i].ob);
@@ -212,12 +233,12 @@ static void tuple_clear(rc_obj_t *o) { slots_clear(((rc_tuple_t *)o)->items, (si
 
 const rc_type_t rc_type_tuple = {
     .name = "tuple", .basic_size = sizeof(rc_tuple_t), .item_size = sizeof(rc_obj_t *),
-    .items_of = tuple_items, .traverse = tuple_traverse, .clear = tuple_clear, .free = free_plain,
+    .items_of = tuple_items, .traverse = tuple_traverse, .clear = tuple_clear,
 };
 
 rc_obj_t *rc_tuple_new(int64_t size)
 {
-    if (size < 0)
+    if (size < 0 || (uint64_t)size > (SIZE_MAX - sizeof(rc_tuple_t)) / sizeof(rc_obj_t *))
         return NULL;
     size_t bytes = sizeof(rc_tuple_t) + (size_t)size * sizeof(rc_obj_t *);
     rc_obj_t *o = obj_alloc(&rc_type_tuple, bytes);
@@ -250,17 +271,17 @@ void rc_list_clear(rc_obj_t *o)
         alloc_free(items, (size_t)cap * sizeof(rc_obj_t *));
 }
 
-static void list_free(rc_obj_t *o)
+static void list_free_items(rc_obj_t *o)
 {
     rc_list_t *l = (rc_list_t *)o;
     if (l->items)
         alloc_free(l->items, (size_t)l->cap * sizeof(rc_obj_t *));
-    alloc_free(o, sizeof(rc_list_t));
+    l->items = NULL;
 }
 
 const rc_type_t rc_type_list = {
     .name = "list", .basic_size = sizeof(rc_list_t),
-    .traverse = list_traverse, .clear = rc_list_clear, .free = list_free,
+    .traverse = list_traverse, .clear = rc_list_clear, .free_extra = list_free_items,
 };
 
 rc_obj_t *rc_list_new(void)
@@ -316,7 +337,7 @@ static void node_clear(rc_obj_t *o) { slots_clear(((rc_node_t *)o)->slots, ((rc_
 
 const rc_type_t rc_type_node = {
     .name = "node", .basic_size = sizeof(rc_node_t), .item_size = sizeof(rc_obj_t *),
-    .items_of = node_items, .traverse = node_traverse, .clear = node_clear, .free = free_plain,
+    .items_of = node_items, .traverse = node_traverse, .clear = node_clear,
 };
 
 rc_obj_t *rc_node_new(uint32_t nslots, int64_t value)
