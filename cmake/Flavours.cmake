@@ -7,13 +7,20 @@
 #   - builds every registered module for NAME as library <module>_NAME,
 #     compiled with RC_FLAVOUR_H pointing at that map header.
 # "@S@" in a module's source list stands for the strategy name
-# (rc/strategy/@S@.c). rc_finish_strategies() writes rc/strategies.h, an
+# (rc/strategy/@S@.c). Every module must be registered before the first
+# strategy line (enforced), and each module's generic entry points are
+# listed once in rc/map.h.in. rc_finish_strategies() writes rc/strategies.h, an
 # X-macro list of every strategy, for code that iterates over them.
 
 set(RC_GEN_DIR ${CMAKE_BINARY_DIR}/gen)
 
 # flavour_module(NAME SOURCES src... [FLAVOURED_DEPS mod...] [LIBS lib...])
 function(flavour_module name)
+    get_property(strategies GLOBAL PROPERTY RC_STRATEGIES)
+    if(strategies)
+        message(FATAL_ERROR "flavour_module(${name}) after rc_add_strategy(): "
+                            "register every flavoured module before the strategy lines")
+    endif()
     cmake_parse_arguments(PARSE_ARGV 1 FM "" "" "SOURCES;FLAVOURED_DEPS;LIBS")
     set_property(GLOBAL APPEND PROPERTY RC_FLAVOUR_MODULES ${name})
     set_property(GLOBAL PROPERTY RC_FM_${name}_SOURCES ${FM_SOURCES})
@@ -31,6 +38,10 @@ endfunction()
 # rc_add_strategy(NAME): the one line that adds a strategy (header
 # rc/strategy/NAME.h, optional rc/strategy/NAME.c).
 function(rc_add_strategy s)
+    if(NOT s MATCHES "^[a-z][a-z0-9]*$" OR s STREQUAL "core")
+        message(FATAL_ERROR "rc_add_strategy(${s}): a strategy name is a lower-case C identifier "
+                            "without underscores, and not 'core'")
+    endif()
     set(S ${s})
     configure_file(${PROJECT_SOURCE_DIR}/rc/map.h.in ${RC_GEN_DIR}/rc/map/${s}.h @ONLY)
     get_property(modules GLOBAL PROPERTY RC_FLAVOUR_MODULES)

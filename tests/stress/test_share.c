@@ -7,7 +7,16 @@
  * than the one that made them. Threads attach as the strategy requires
  * (plain: under the GIL) and pass a safepoint every 256 operations.
  * Checked at the end: every shared object is back at count 1, and
- * frees == allocations exactly (live back to the baseline).
+ * frees == allocations exactly (live back to the baseline). Under a GIL
+ * strategy the GIL must have switched hands many times (forced switching
+ * works; a 100 us switch interval keeps that quick).
+ *
+ * Before that, the last-reference race: main makes objects with count T,
+ * and each of T threads reads every object's payload and then drops one
+ * reference, so which thread frees an object varies from run to run. Under
+ * ThreadSanitizer this fails unless the decrement that hits zero is
+ * ordered after every other thread's use (atomic: release decrement +
+ * acquire at zero).
  *
  * --no-lock: the negative control. Threads skip attach (so plain runs with
  * no GIL) and only incref/decref shared objects, whose counts main first
@@ -63,6 +72,56 @@ static void *worker(void *arg)
     return NULL;
 }
 
+#define RACE_OBJECTS 2000
+static rc_obj_t *race[RACE_OBJECTS];
+static pthread_barrier_t race_start;
+
+static void *race_worker(void *arg)
+{
+    uint64_t *sum = arg;
+    /* Register first, then start together: any lock taken between one
+     * thread's uses and another's frees (thread registration and exit take
+     * the registry lock; slow thread creation under TSan serialises the
+     * racers) would order them by itself and hide a missing acquire. */
+    (void)rc_thread_self();
+    pthread_barrier_wait(&race_start);
+    if (!no_lock)
+        rc_thread_attach();
+    for (int i = 0; i < RACE_OBJECTS; i++) {
+        *sum += (uint64_t)rc_int_value(race[i]);     /* a use of the payload... */
+        rc_decref(race[i]);                          /* ...before dropping our reference */
+        if ((i & 63) == 0)
+            rc_safepoint();
+    }
+    if (!no_lock)
+        rc_thread_detach();
+    return NULL;
+}
+
+static void last_reference_race(int nthreads, uint64_t rounds)
+{
+    uint64_t before = rc_stats_get().freed;
+    REQUIRE(pthread_barrier_init(&race_start, NULL, (unsigned)nthreads) == 0);
+    for (uint64_t r = 0; r < rounds; r++) {
+        for (int i = 0; i < RACE_OBJECTS; i++) {
+            race[i] = rc_int_new(1000 + i);
+            for (int t = 1; t < nthreads; t++)
+                rc_incref(race[i]);
+        }
+        pthread_t th[MAX_THREADS];
+        uint64_t sums[MAX_THREADS] = { 0 };
+        for (int t = 0; t < nthreads; t++)
+            REQUIRE(pthread_create(&th[t], NULL, race_worker, &sums[t]) == 0);
+        for (int t = 0; t < nthreads; t++) {
+            REQUIRE(pthread_join(th[t], NULL) == 0);
+            CHECK_EQ(sums[t], (uint64_t)RACE_OBJECTS * 1000 + (uint64_t)RACE_OBJECTS * (RACE_OBJECTS - 1) / 2);
+        }
+    }
+    pthread_barrier_destroy(&race_start);
+    CHECK_EQ(rc_stats_get().freed - before, rounds * RACE_OBJECTS);
+    CHECK_EQ(rc_stats_get().live, 0);
+}
+
 int main(int argc, char **argv)
 {
     test_opts_t opt = test_opts(argc, argv);
@@ -83,6 +142,12 @@ int main(int argc, char **argv)
     printf("%s: %d threads x %llu ops, seed %llu%s\n", rc_strategy_desc.name, nthreads,
            (unsigned long long)ops_per_thread, (unsigned long long)opt.seed,
            no_lock ? " (no lock: negative control)" : "");
+
+    if (!no_lock)
+        last_reference_race(nthreads, 20 / (opt.scale > 10 ? 10 : opt.scale));
+    if (rc_strategy_desc.uses_gil)
+        rc_gil_set_switch_interval_ns(100000);
+    uint64_t switches_before = rc_gil_switches();
 
     for (int i = 0; i < SHARED; i++) {
         shared[i] = rc_int_new(1000000 + i);
@@ -109,6 +174,11 @@ int main(int argc, char **argv)
     for (int i = 0; i < SHARED; i++) {
         CHECK_EQ(rc_refcount(shared[i]), 1);
         rc_decref(shared[i]);
+    }
+    if (rc_strategy_desc.uses_gil) {
+        uint64_t switches = rc_gil_switches() - switches_before;
+        printf("GIL switched hands %llu times\n", (unsigned long long)switches);
+        CHECK(switches > 2 * (uint64_t)nthreads);
     }
     rc_stats_t s = rc_stats_get();
     CHECK_EQ(s.live, 0);
