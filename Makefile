@@ -17,7 +17,7 @@ test: deps $(addprefix test-,$(TEST_PRESETS))
 deps:
 	@./tools/deps.sh
 
-build-%:
+build-%: deps
 	cmake --preset $* -DRCBENCH_WERROR=$(WERROR) >/dev/null
 	cmake --build --preset $*
 
