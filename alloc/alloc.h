@@ -26,7 +26,8 @@ typedef struct alloc_backend {
 extern const alloc_backend_t *alloc_current;
 
 /* Makes NAME current. Returns false (and changes nothing) for an unknown
- * name; alloc_backend_names() lists the known ones for the error message. */
+ * name; alloc_backend_names() lists the known ones, comma-separated, for the
+ * error message (first call from one thread, like alloc_backend_select). */
 bool alloc_backend_select(const char *name);
 const char *alloc_backend_names(void);
 

@@ -47,4 +47,16 @@ bool alloc_backend_select(const char *name)
     return false;
 }
 
-const char *alloc_backend_names(void) { return "glibc"; }
+const char *alloc_backend_names(void)
+{
+    /* Built from the table once, so the list never drifts from it. */
+    static char names[128];
+    if (names[0] == '\0') {
+        for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+            if (i)
+                strncat(names, ", ", sizeof names - strlen(names) - 1);
+            strncat(names, backends[i].name, sizeof names - strlen(names) - 1);
+        }
+    }
+    return names;
+}

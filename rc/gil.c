@@ -24,7 +24,10 @@
 #include "rc/rc.h"
 
 static pthread_mutex_t gil_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gil_free = PTHREAD_COND_INITIALIZER;    /* signalled on release */
+/* gil_free is initialised in gil_init (it needs CLOCK_MONOTONIC), before
+ * any use: every path that signals or waits on it first holds the GIL or
+ * is acquiring it. */
+static pthread_cond_t gil_free;                                /* signalled on release */
 static pthread_cond_t gil_taken = PTHREAD_COND_INITIALIZER;   /* signalled on acquire */
 static pthread_condattr_t gil_condattr;
 static rc_thread_t *gil_owner;    /* NULL when free; under gil_mutex */

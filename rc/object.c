@@ -193,8 +193,9 @@ rc_obj_t *rc_small_int(int64_t value)
 
 rc_obj_t *rc_int_new(int64_t value)
 {
-    if (value >= RC_SMALL_INT_MIN && value <= RC_SMALL_INT_MAX)
-        return &small_ints[value - RC_SMALL_INT_MIN].ob;   /* immortal: no count written */
+    rc_obj_t *cached = rc_small_int(value);
+    if (cached)
+        return cached;                  /* immortal: no count written */
     rc_obj_t *o = obj_alloc(&rc_type_int, sizeof(rc_int_t));
     if (o)
         ((rc_int_t *)o)->value = value;

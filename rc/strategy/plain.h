@@ -74,7 +74,7 @@ static inline void _rc_plain_word_set(rc_plain_obj_t *o, uint64_t w) { o->refcnt
 /* Threads: attach before touching shared objects, detach before blocking
  * or exiting; call rc_plain_safepoint regularly (every few thousand ops). */
 #define rc_plain_uses_gil 1   /* shared work runs under the GIL */
-static inline void rc_plain_thread_attach(void) { (void)rc_thread_self(); rc_gil_acquire(); }
+static inline void rc_plain_thread_attach(void) { rc_gil_acquire(); }   /* registers the thread too */
 static inline void rc_plain_thread_detach(void) { rc_gil_release(); }
 static inline void rc_plain_safepoint(void) { rc_gil_safepoint(); }
 
