@@ -31,20 +31,26 @@ static void glibc_free(void *p, size_t size) { (void)size; __libc_free(p); }
 #endif
 
 static const alloc_backend_t backends[] = {
+    { "arena", alloc_arena_malloc, alloc_arena_free },
     { "glibc", glibc_malloc, glibc_free },
 };
 
 const alloc_backend_t *alloc_current = &backends[0];
 
+const alloc_backend_t *alloc_backend_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+        if (strcmp(backends[i].name, name) == 0)
+            return &backends[i];
+    return NULL;
+}
+
 bool alloc_backend_select(const char *name)
 {
-    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
-        if (strcmp(backends[i].name, name) == 0) {
-            alloc_current = &backends[i];
-            return true;
-        }
-    }
-    return false;
+    const alloc_backend_t *b = alloc_backend_find(name);
+    if (b != NULL)
+        alloc_current = b;
+    return b != NULL;
 }
 
 const char *alloc_backend_names(void)

@@ -1,0 +1,963 @@
+/* alloc/arena.c — rcbench's arena: per-thread heaps over aligned segments.
+ *
+ * Layout. Memory comes from the OS in segments of ARENA_SEGMENT bytes (4 MiB)
+ * aligned to their size. A segment is ARENA_SEGMENT_PAGES pages of
+ * ARENA_PAGE bytes (64 KiB); page 0 holds the segment header, which holds
+ * the descriptors of every page, so the descriptor of any block is found by
+ * masking the block's address (segment) and shifting the offset (page
+ * index): no lookup, no per-block header. A page serves one size class.
+ *
+ * Ownership. Every segment belongs to one thread's heap (seg->heap) or to
+ * nobody (abandoned). Only the owner touches a page's allocation state
+ * (free list, used count, queue links): those fields are plain. Other
+ * threads touch exactly one field, the page's thread_free list.
+ *   - malloc: pop the class's current page's free list. No lock, no atomic.
+ *   - free by the owner: push onto that page's free list. No lock, no atomic.
+ *   - free by another thread ("remote"): push onto thread_free with one
+ *     release CAS. The owner takes the whole list with one acquire exchange
+ *     in a slow path, so there is no CAS pop and no ABA.
+ *   - thread exit: the heap takes back its remote frees, returns empty
+ *     pages, unmaps empty segments and abandons the rest (seg->heap = NULL)
+ *     onto a global list. A live thread adopts abandoned segments when it
+ *     needs a page (and in alloc_arena_collect), taking back every block
+ *     freed into them meanwhile: nothing leaks across thread churn.
+ * Pages with no free block leave their class queue for a "full" list, so a
+ * malloc never walks full pages. A local free into a full page puts it back;
+ * remote frees into full pages are found by scanning a few full pages each
+ * time the class needs a new page (ARENA_FULL_SCAN), and all of them in
+ * alloc_arena_collect. Empty pages go back to their segment beyond
+ * ARENA_KEEP_EMPTY per class; an empty segment is unmapped unless it is its
+ * heap's last one.
+ *
+ * Threading rules: the owner-only fields are marked "owner" below; shared
+ * fields are RC_ATOMIC. Ownership moves only through the abandoned list,
+ * under its lock, which orders the previous owner's writes before the
+ * adopter's reads. A page is returned to its segment only when all its
+ * blocks are back (used == 0); a remote freer touches the page only before
+ * its CAS succeeds, while its block is still out, so a page (and segment)
+ * is never released under a remote freer.
+ */
+#define RC_ALLOC_INSIDE 1
+#include "alloc/internal.h"
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <string.h>
+
+#include "alloc/alloc.h"
+#include "base/arch.h"
+#include "base/config.h"
+
+#if RC_ASAN
+#include <sanitizer/asan_interface.h>
+#define block_poison(p, n)   __asan_poison_memory_region((p), (n))
+#define block_unpoison(p, n) __asan_unpoison_memory_region((p), (n))
+#define block_is_poisoned(p) __asan_address_is_poisoned(p)
+#else
+#define block_is_poisoned(p) ((void)(p), false)
+#define block_poison(p, n)   ((void)(p), (void)(n))
+#define block_unpoison(p, n) ((void)(p), (void)(n))
+#endif
+
+#define ARENA_SEGMENT_SHIFT 22
+#define ARENA_SEGMENT       ((size_t)1 << ARENA_SEGMENT_SHIFT)
+#define ARENA_PAGE_SHIFT    16
+#define ARENA_PAGE          ((size_t)1 << ARENA_PAGE_SHIFT)
+#define ARENA_SEGMENT_PAGES (ARENA_SEGMENT / ARENA_PAGE)
+/* Blocks carved per extension of a page: at least 4 KiB of them, at least
+ * 16 blocks. Carving lazily keeps a barely used page from being resident. */
+#define ARENA_EXTEND_BYTES  4096u
+#define ARENA_EXTEND_MIN    16u
+/* Full pages looked at for remote frees each time a class needs a page. */
+#define ARENA_FULL_SCAN     8
+/* Empty pages a class keeps instead of returning them to the segment: a
+ * batch of 1000 blocks of 256 bytes spans 4 pages, and retiring and
+ * re-carving them on every batch would dominate the batch benchmark. */
+#define ARENA_KEEP_EMPTY    4
+
+/* Debug patterns. */
+#define ARENA_FREE_MARK   UINT64_C(0xF7EEB10CF7EEB10C)  /* word 1 of a free block */
+#define ARENA_POISON_BYTE 0xDD                            /* rest of a free block */
+#define ARENA_CANARY_BYTE 0xCA                            /* slack after a live block */
+
+/* ------------------------------------------------------------------------
+ * Size classes: 8, then multiples of 16 up to 128, then four per doubling.
+ * Every class >= 16 is a multiple of 16, and pages are 64 KiB aligned, so
+ * every block of 16 bytes or more is 16-byte aligned.
+ * ---------------------------------------------------------------------- */
+static const uint32_t class_size[] = {
+    8, 16, 32, 48, 64, 80, 96, 112, 128,
+    160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024,
+};
+#define ARENA_CLASSES ((unsigned)(sizeof class_size / sizeof class_size[0]))
+_Static_assert(sizeof class_size / sizeof class_size[0] == 21, "class table");
+
+/* class_of[(size + 7) / 8]: the smallest class holding size, as a
+ * constant table (a constructor could run after another constructor's first
+ * malloc). CLS(i) is the class of i * 8 bytes; test_arena checks the table
+ * against class_size for every size. */
+#define CLS(i) ((i) <= 1 ? 0 : (i) <= 16 ? ((i) + 1) / 2 :                      \
+                (i) <= 32 ? 9 + ((i) - 17) / 4 : (i) <= 64 ? 13 + ((i) - 33) / 8 : \
+                17 + ((i) - 65) / 16)
+#define CLS8(i) CLS(i), CLS(i + 1), CLS(i + 2), CLS(i + 3), CLS(i + 4), CLS(i + 5), \
+                CLS(i + 6), CLS(i + 7)
+static const uint8_t class_of[ALLOC_ARENA_MAX_SMALL / 8 + 1] = {
+    CLS8(0), CLS8(8), CLS8(16), CLS8(24), CLS8(32), CLS8(40), CLS8(48), CLS8(56),
+    CLS8(64), CLS8(72), CLS8(80), CLS8(88), CLS8(96), CLS8(104), CLS8(112), CLS8(120),
+    CLS(128),
+};
+#undef CLS8
+#undef CLS
+
+typedef struct arena_block {
+    struct arena_block *next;
+} arena_block_t;
+
+typedef struct arena_heap arena_heap_t;
+
+/* A page descriptor. Invariants (owner view):
+ *   free: blocks ready to hand out; used: blocks out, including those
+ *   freed remotely and not yet collected; capacity <= reserved blocks carved
+ *   so far, free list + used + thread_free list = capacity.
+ *   A page is in exactly one list: its class queue, its class's full list,
+ *   or its heap's free-page list (in_use == 0).
+ * thread_free sits on its own cache line: remote freers hammer it, the
+ * owner's fast path never reads it. */
+typedef struct arena_page {
+    arena_block_t *free;             /* owner */
+    uint32_t used;                   /* owner */
+    uint32_t capacity;               /* owner */
+    uint32_t reserved;               /* owner: blocks that fit the page */
+    uint32_t block_size;             /* owner; read by any freer of a live block */
+    uint8_t cls;                     /* owner; ditto */
+    uint8_t in_use;                  /* owner */
+    uint8_t full;                    /* owner: in the full list */
+    uint8_t kept_empty;              /* owner: counted in the class's nempty */
+    struct arena_page *prev, *next;  /* owner: list links */
+    alignas(RC_CACHE_LINE) RC_ATOMIC(uintptr_t) thread_free;  /* shared: remote frees */
+} arena_page_t;
+
+/* A segment header, at the segment's start. */
+typedef struct arena_segment {
+    RC_ATOMIC(arena_heap_t *) heap;   /* owner heap; NULL while abandoned */
+    struct arena_segment *prev, *next; /* heap's segment list (owner) or abandoned list (its lock) */
+    uint32_t used_pages;              /* owner: pages in_use */
+    arena_page_t pages[ARENA_SEGMENT_PAGES];  /* pages[0] is this header's own page */
+} arena_segment_t;
+_Static_assert(sizeof(arena_segment_t) <= ARENA_PAGE, "segment header must fit page 0");
+
+/* One size class of a heap. `page` is the page malloc pops from: the head
+ * of the queue, or the empty sentinel page when the queue is empty, so the
+ * fast path never tests for NULL. Counters are owner-written (relaxed load
+ * + relaxed store) and read by alloc_arena_stats. */
+typedef struct arena_class {
+    arena_page_t *page;               /* owner */
+    arena_page_t *first, *last;       /* owner: queue of pages with free blocks */
+    arena_page_t *full_first, *full_last;  /* owner: pages without */
+    uint32_t nempty;                  /* owner: kept_empty pages in the queue */
+    RC_ATOMIC(uint64_t) allocs;       /* owner-written */
+    RC_ATOMIC(uint64_t) frees;        /* owner-written: local frees */
+    RC_ATOMIC(uint64_t) remote_frees; /* owner-written: this thread freeing others' blocks */
+} arena_class_t;
+
+struct arena_heap {
+    arena_class_t cls[ARENA_CLASSES];
+    arena_segment_t *segments;        /* owner */
+    arena_page_t *free_pages;         /* owner: pages not in use, of own segments */
+    uint32_t nsegments;               /* owner */
+    RC_ATOMIC(uint64_t) large_allocs, large_frees;           /* owner-written */
+    RC_ATOMIC(uint64_t) large_bytes_alloc, large_bytes_freed; /* owner-written */
+    struct arena_heap *reg_prev, *reg_next;  /* registry, under heaps_lock */
+};
+
+/* ------------------------------------------------------------------------
+ * The empty heap: every thread starts with it. Its pages are the sentinel
+ * (no free block), so the first malloc takes the slow path and creates the
+ * thread's heap; no segment names it, so every free from a heapless thread
+ * is remote.
+ * ---------------------------------------------------------------------- */
+static arena_page_t page_empty;
+#define EC { .page = &page_empty }
+static arena_heap_t heap_empty = { .cls = {
+    EC, EC, EC, EC, EC, EC, EC, EC, EC, EC, EC, EC, EC, EC, EC, EC, EC, EC, EC, EC, EC,
+} };
+#undef EC
+
+static _Thread_local arena_heap_t *tl_heap = &heap_empty;
+
+/* Heap registry (stats) and totals of exited heaps. */
+static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+static arena_heap_t *heaps;                       /* under heaps_lock */
+static uint64_t dead_allocs[ARENA_CLASSES], dead_frees[ARENA_CLASSES],
+                dead_remote[ARENA_CLASSES];       /* under heaps_lock */
+static uint64_t dead_large_allocs, dead_large_frees,
+                dead_large_bytes;                 /* under heaps_lock */
+static uint64_t nheaps;                           /* under heaps_lock */
+/* Frees by threads that could not get a heap (out of memory). */
+static RC_ATOMIC(uint64_t) orphan_remote[ARENA_CLASSES];
+
+/* Abandoned segments. */
+static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
+static arena_segment_t *abandoned;                /* under abandoned_lock */
+static RC_ATOMIC(uint64_t) abandoned_count;       /* hint read without the lock */
+
+static RC_ATOMIC(uint64_t) pages_in_use, segments_mapped;
+
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t exit_key;
+
+static inline void bump(RC_ATOMIC(uint64_t) *c, uint64_t by)
+{
+    at_store_relaxed(c, at_load_relaxed(c) + by);   /* single writer */
+}
+
+static inline arena_segment_t *segment_of(const void *p)
+{
+    return (arena_segment_t *)((uintptr_t)p & ~(uintptr_t)(ARENA_SEGMENT - 1));
+}
+
+static inline arena_page_t *page_of(arena_segment_t *seg, const void *p)
+{
+    return &seg->pages[((uintptr_t)p - (uintptr_t)seg) >> ARENA_PAGE_SHIFT];
+}
+
+static inline char *page_start(arena_page_t *pg)
+{
+    arena_segment_t *seg = segment_of(pg);
+    return (char *)seg + ((size_t)(pg - seg->pages) << ARENA_PAGE_SHIFT);
+}
+
+static inline arena_block_t *block_next(arena_block_t *b)
+{
+    block_unpoison(b, sizeof *b);
+    arena_block_t *n = b->next;
+    block_poison(b, sizeof *b);
+    return n;
+}
+
+size_t alloc_arena_block_size(size_t size)
+{
+    if (size > ALLOC_ARENA_MAX_SMALL)
+        return (size + ALLOC_OS_PAGE - 1) & ~(size_t)(ALLOC_OS_PAGE - 1);
+    return class_size[class_of[(size + 7) >> 3]];
+}
+
+/* ------------------------------------------------------------------------
+ * Debug checks (rc_cfg_debug): free blocks carry a mark in word 1 and
+ * poison after it; live blocks carry canary bytes between the requested
+ * size and the block's end.
+ * ---------------------------------------------------------------------- */
+static bool poison_intact(const unsigned char *p, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        if (p[i] != ARENA_POISON_BYTE)
+            return false;
+    return true;
+}
+
+static void debug_mark_free(void *p, size_t bs)
+{
+    if (bs >= 16) {
+        ((uint64_t *)p)[1] = ARENA_FREE_MARK;
+        memset((char *)p + 16, ARENA_POISON_BYTE, bs - 16);
+    }
+}
+
+static void debug_on_alloc(void *p, size_t size, size_t bs)
+{
+    if (bs >= 16) {
+        if (((uint64_t *)p)[1] != ARENA_FREE_MARK || !poison_intact(p, 16, bs))
+            _alloc_fatal("block %p (%zu bytes) was written after it was freed", p, bs);
+        memset(p, 0, 16);
+    }
+    memset((char *)p + size, ARENA_CANARY_BYTE, bs - size);
+}
+
+RC_SLOW_PATH static void debug_check_free(void *p, size_t size)
+{
+    const void *base;
+    size_t rsize;
+    alloc_region_kind_t kind = _alloc_registry_find(p, &base, &rsize);
+    if (kind == REGION_IMMORTAL)
+        _alloc_fatal("free of %p, an immortal block (immortal blocks are never freed)", p);
+    if (size > ALLOC_ARENA_MAX_SMALL) {
+        if (kind != REGION_LARGE || base != p)
+            _alloc_fatal("free of %p (%zu bytes): not a large block the arena handed out "
+                         "(double free or bad pointer)", p, size);
+        if (rsize != alloc_arena_block_size(size))
+            _alloc_fatal("free of large block %p with size %zu; it was allocated with a "
+                         "different size", p, size);
+        return;
+    }
+    if (kind != REGION_SEGMENT)
+        _alloc_fatal("free of %p (%zu bytes): the arena never allocated it", p, size);
+    arena_segment_t *seg = segment_of(p);
+    arena_page_t *pg = page_of(seg, p);
+    size_t off = (size_t)((char *)p - page_start(pg));
+    if (pg == &seg->pages[0] || !pg->in_use || off % pg->block_size != 0 ||
+        off / pg->block_size >= pg->capacity)
+        _alloc_fatal("free of %p (%zu bytes): not the start of a block the arena handed out",
+                     p, size);
+    size_t bs = pg->block_size;
+    if (class_size[class_of[(size + 7) >> 3]] != bs)
+        _alloc_fatal("free of %p with size %zu, but it is a %zu-byte block", p, size, bs);
+    if (bs >= 16 && (block_is_poisoned((char *)p + 8) ||
+                     (((uint64_t *)p)[1] == ARENA_FREE_MARK && poison_intact(p, 16, bs))))
+        _alloc_fatal("double free of %p (%zu-byte block)", p, bs);
+    for (size_t i = size; i < bs; i++)
+        if (((unsigned char *)p)[i] != ARENA_CANARY_BYTE)
+            _alloc_fatal("block %p of %zu bytes was written past its end (canary at +%zu)",
+                         p, size, i);
+    debug_mark_free(p, bs);
+}
+
+/* ------------------------------------------------------------------------
+ * Page lists (owner)
+ * ---------------------------------------------------------------------- */
+static void list_push_back(arena_page_t **first, arena_page_t **last, arena_page_t *pg)
+{
+    pg->next = NULL;
+    pg->prev = *last;
+    if (*last)
+        (*last)->next = pg;
+    else
+        *first = pg;
+    *last = pg;
+}
+
+static void list_remove(arena_page_t **first, arena_page_t **last, arena_page_t *pg)
+{
+    if (pg->prev)
+        pg->prev->next = pg->next;
+    else
+        *first = pg->next;
+    if (pg->next)
+        pg->next->prev = pg->prev;
+    else if (last)
+        *last = pg->prev;
+    pg->prev = pg->next = NULL;
+}
+
+static void queue_reset_current(arena_class_t *c)
+{
+    c->page = c->first ? c->first : &page_empty;
+}
+
+/* Takes back the blocks other threads freed into PG: one exchange. */
+static uint32_t page_collect_remote(arena_page_t *pg)
+{
+    if (at_load_relaxed(&pg->thread_free) == 0)
+        return 0;
+    /* Acquire pairs with the release CAS in free_remote: the freers' writes
+     * (the block's link, its debug poison) are visible before we walk. */
+    arena_block_t *list = (arena_block_t *)at_exchange_acquire(&pg->thread_free, 0);
+    uint32_t n = 1;
+    arena_block_t *tail = list, *next;
+    while ((next = block_next(tail)) != NULL) {
+        tail = next;
+        n++;
+    }
+    block_unpoison(tail, sizeof *tail);
+    tail->next = pg->free;
+    block_poison(tail, sizeof *tail);
+    pg->free = list;
+    pg->used -= n;
+    return n;
+}
+
+/* Carves up to one extension of fresh blocks into PG's free list. */
+static void page_extend(arena_page_t *pg)
+{
+    uint32_t bs = pg->block_size;
+    uint32_t n = ARENA_EXTEND_BYTES / bs;
+    if (n < ARENA_EXTEND_MIN)
+        n = ARENA_EXTEND_MIN;
+    if (n > pg->reserved - pg->capacity)
+        n = pg->reserved - pg->capacity;
+    char *start = page_start(pg) + (size_t)pg->capacity * bs;
+    block_unpoison(start, (size_t)n * bs);   /* a reused page keeps old poison */
+    /* Link in address order, the last onto whatever is free already. */
+    for (uint32_t i = 0; i < n; i++) {
+        arena_block_t *b = (arena_block_t *)(start + (size_t)i * bs);
+        b->next = i + 1 < n ? (arena_block_t *)(start + (size_t)(i + 1) * bs) : pg->free;
+        if (rc_cfg_debug)
+            debug_mark_free(b, bs);
+        block_poison(b, bs);
+    }
+    pg->free = (arena_block_t *)start;
+    pg->capacity += n;
+}
+
+/* ------------------------------------------------------------------------
+ * Segments and pages (owner)
+ * ---------------------------------------------------------------------- */
+static void segment_unmap(arena_segment_t *seg)
+{
+    block_unpoison(seg, ARENA_SEGMENT);   /* the next mapping here starts clean */
+    _alloc_registry_remove(seg);
+    _alloc_os_unmap(seg, ARENA_SEGMENT);
+    at_fetch_sub_relaxed(&segments_mapped, 1);
+}
+
+static void segment_release(arena_heap_t *h, arena_segment_t *seg)
+{
+    for (size_t i = 1; i < ARENA_SEGMENT_PAGES; i++) {
+        arena_page_t *pg = &seg->pages[i];
+        if (pg->prev)
+            pg->prev->next = pg->next;
+        else
+            h->free_pages = pg->next;
+        if (pg->next)
+            pg->next->prev = pg->prev;
+    }
+    if (seg->prev)
+        seg->prev->next = seg->next;
+    else
+        h->segments = seg->next;
+    if (seg->next)
+        seg->next->prev = seg->prev;
+    h->nsegments--;
+    segment_unmap(seg);
+}
+
+static void segment_link(arena_heap_t *h, arena_segment_t *seg)
+{
+    seg->prev = NULL;
+    seg->next = h->segments;
+    if (h->segments)
+        h->segments->prev = seg;
+    h->segments = seg;
+    h->nsegments++;
+    /* Relaxed: only the owner compares seg->heap with itself, and it wrote
+     * it; other threads only need "not me". */
+    at_store_relaxed(&seg->heap, h);
+}
+
+static void free_page_push(arena_heap_t *h, arena_page_t *pg)
+{
+    pg->prev = NULL;
+    pg->next = h->free_pages;
+    if (h->free_pages)
+        h->free_pages->prev = pg;
+    h->free_pages = pg;
+}
+
+static bool segment_new(arena_heap_t *h)
+{
+    arena_segment_t *seg = _alloc_os_map(ARENA_SEGMENT, ARENA_SEGMENT);
+    if (seg == NULL)
+        return false;
+    at_fetch_add_relaxed(&segments_mapped, 1);
+    _alloc_registry_add(seg, ARENA_SEGMENT, REGION_SEGMENT);
+    seg->used_pages = 0;
+    segment_link(h, seg);
+    for (size_t i = ARENA_SEGMENT_PAGES - 1; i >= 1; i--)
+        free_page_push(h, &seg->pages[i]);
+    return true;
+}
+
+/* Returns PG (in no list, all blocks back) to its segment, and the segment
+ * to the OS when it is empty and not the heap's last. */
+static void page_retire(arena_heap_t *h, arena_page_t *pg)
+{
+    arena_segment_t *seg = segment_of(pg);
+    pg->in_use = 0;
+    pg->free = NULL;
+    at_fetch_sub_relaxed(&pages_in_use, 1);
+    free_page_push(h, pg);
+    if (--seg->used_pages == 0 && h->nsegments > 1)
+        segment_release(h, seg);
+}
+
+/* PG is empty (used == 0) and in its class queue: keep it for reuse or
+ * return it to its segment. */
+static void page_empty_out(arena_heap_t *h, arena_page_t *pg)
+{
+    arena_class_t *c = &h->cls[pg->cls];
+    if (pg == c->page || pg->kept_empty)
+        return;
+    if (c->nempty < ARENA_KEEP_EMPTY) {
+        pg->kept_empty = 1;
+        c->nempty++;
+        return;
+    }
+    list_remove(&c->first, &c->last, pg);
+    queue_reset_current(c);
+    page_retire(h, pg);
+}
+
+static void page_unkeep(arena_class_t *c, arena_page_t *pg)
+{
+    if (pg->kept_empty) {
+        pg->kept_empty = 0;
+        c->nempty--;
+    }
+}
+
+/* Moves PG from its class's full list back to the queue (tail). */
+static void page_unfull(arena_class_t *c, arena_page_t *pg)
+{
+    list_remove(&c->full_first, &c->full_last, pg);
+    pg->full = 0;
+    list_push_back(&c->first, &c->last, pg);
+    queue_reset_current(c);
+}
+
+/* Puts an adopted or scanned page where it belongs in H. */
+static void page_place(arena_heap_t *h, arena_page_t *pg)
+{
+    arena_class_t *c = &h->cls[pg->cls];
+    pg->kept_empty = 0;
+    if (pg->free != NULL || pg->capacity < pg->reserved) {
+        pg->full = 0;
+        list_push_back(&c->first, &c->last, pg);
+        queue_reset_current(c);
+        if (pg->used == 0)
+            page_empty_out(h, pg);
+    } else {
+        pg->full = 1;
+        list_push_back(&c->full_first, &c->full_last, pg);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Abandonment and adoption
+ * ---------------------------------------------------------------------- */
+static void heap_abandon(arena_heap_t *h);
+
+static void heap_exit(void *h)
+{
+    heap_abandon(h);
+}
+
+static void exit_key_create(void)
+{
+    if (pthread_key_create(&exit_key, heap_exit) != 0)
+        _alloc_fatal("pthread_key_create failed: cannot track thread exits");
+}
+
+/* Adopts SEG (just taken off the abandoned list) into H. Returns false when
+ * it turned out empty and was unmapped. */
+static bool segment_adopt(arena_heap_t *h, arena_segment_t *seg)
+{
+    segment_link(h, seg);
+    for (size_t i = 1; i < ARENA_SEGMENT_PAGES; i++) {
+        arena_page_t *pg = &seg->pages[i];
+        if (!pg->in_use) {
+            free_page_push(h, pg);
+            continue;
+        }
+        page_collect_remote(pg);
+        if (pg->used == 0) {
+            pg->in_use = 0;
+            pg->free = NULL;
+            at_fetch_sub_relaxed(&pages_in_use, 1);
+            seg->used_pages--;
+            free_page_push(h, pg);
+        } else {
+            page_place(h, pg);
+        }
+    }
+    if (seg->used_pages == 0 && h->nsegments > 1) {
+        segment_release(h, seg);
+        return false;
+    }
+    return true;
+}
+
+/* Takes one abandoned segment, or all when ALL. Returns how many it took. */
+static unsigned adopt_abandoned(arena_heap_t *h, bool all)
+{
+    unsigned n = 0;
+    while (at_load_relaxed(&abandoned_count) != 0) {
+        pthread_mutex_lock(&abandoned_lock);
+        arena_segment_t *seg = abandoned;
+        if (seg) {
+            abandoned = seg->next;
+            at_fetch_sub_relaxed(&abandoned_count, 1);
+        }
+        pthread_mutex_unlock(&abandoned_lock);
+        if (seg == NULL)
+            break;
+        /* The lock ordered the abandoner's writes before ours. */
+        segment_adopt(h, seg);
+        n++;
+        if (!all)
+            break;
+    }
+    return n;
+}
+
+static void heap_fold_stats(arena_heap_t *h)
+{
+    for (unsigned c = 0; c < ARENA_CLASSES; c++) {
+        dead_allocs[c] += at_load_relaxed(&h->cls[c].allocs);
+        dead_frees[c] += at_load_relaxed(&h->cls[c].frees);
+        dead_remote[c] += at_load_relaxed(&h->cls[c].remote_frees);
+    }
+    dead_large_allocs += at_load_relaxed(&h->large_allocs);
+    dead_large_frees += at_load_relaxed(&h->large_frees);
+    dead_large_bytes += at_load_relaxed(&h->large_bytes_alloc) -
+                        at_load_relaxed(&h->large_bytes_freed);
+}
+
+/* Thread exit (pthread key destructor): collect, unmap what is empty,
+ * abandon the rest, fold the statistics, drop the heap. */
+static void heap_abandon(arena_heap_t *h)
+{
+    tl_heap = &heap_empty;     /* frees from later destructors are remote */
+    arena_segment_t *seg = h->segments;
+    while (seg) {
+        arena_segment_t *next = seg->next;
+        for (size_t i = 1; i < ARENA_SEGMENT_PAGES; i++) {
+            arena_page_t *pg = &seg->pages[i];
+            if (!pg->in_use)
+                continue;
+            page_collect_remote(pg);
+            if (pg->used == 0) {
+                pg->in_use = 0;
+                pg->free = NULL;
+                at_fetch_sub_relaxed(&pages_in_use, 1);
+                seg->used_pages--;
+            }
+        }
+        if (seg->used_pages == 0) {
+            segment_unmap(seg);
+        } else {
+            /* Relaxed: publication to the adopter is by abandoned_lock. */
+            at_store_relaxed(&seg->heap, NULL);
+            pthread_mutex_lock(&abandoned_lock);
+            seg->next = abandoned;
+            abandoned = seg;
+            at_fetch_add_relaxed(&abandoned_count, 1);
+            pthread_mutex_unlock(&abandoned_lock);
+        }
+        seg = next;
+    }
+    pthread_mutex_lock(&heaps_lock);
+    heap_fold_stats(h);
+    if (h->reg_prev)
+        h->reg_prev->reg_next = h->reg_next;
+    else
+        heaps = h->reg_next;
+    if (h->reg_next)
+        h->reg_next->reg_prev = h->reg_prev;
+    nheaps--;
+    pthread_mutex_unlock(&heaps_lock);
+    _alloc_os_unmap(h, (sizeof *h + ALLOC_OS_PAGE - 1) & ~(size_t)(ALLOC_OS_PAGE - 1));
+}
+
+/* The calling thread's heap, created on first need; NULL when out of
+ * memory. */
+static arena_heap_t *heap_get(void)
+{
+    if (tl_heap != &heap_empty)
+        return tl_heap;
+    pthread_once(&exit_key_once, exit_key_create);
+    arena_heap_t *h = _alloc_os_map((sizeof *h + ALLOC_OS_PAGE - 1) & ~(size_t)(ALLOC_OS_PAGE - 1),
+                                    ALLOC_OS_PAGE);
+    if (h == NULL)
+        return NULL;
+    for (unsigned c = 0; c < ARENA_CLASSES; c++)
+        h->cls[c].page = &page_empty;
+    if (pthread_setspecific(exit_key, h) != 0)
+        _alloc_fatal("pthread_setspecific failed: cannot track thread exit");
+    pthread_mutex_lock(&heaps_lock);
+    h->reg_next = heaps;
+    if (heaps)
+        heaps->reg_prev = h;
+    heaps = h;
+    nheaps++;
+    pthread_mutex_unlock(&heaps_lock);
+    tl_heap = h;
+    return h;
+}
+
+/* ------------------------------------------------------------------------
+ * malloc
+ * ---------------------------------------------------------------------- */
+
+/* Makes PG, a page with free blocks (or room to carve) in the queue, the
+ * current page of its class and pops one block. */
+static void *page_take_block(arena_class_t *c, arena_page_t *pg)
+{
+    page_unkeep(c, pg);
+    c->page = pg;
+    if (pg->free == NULL)
+        page_extend(pg);
+    arena_block_t *b = pg->free;
+    block_unpoison(b, pg->block_size);
+    pg->free = b->next;
+    pg->used++;
+    return b;
+}
+
+RC_SLOW_PATH static void *malloc_small_slow(size_t size)
+{
+    arena_heap_t *h = heap_get();
+    if (h == NULL)
+        return NULL;
+    unsigned ci = class_of[(size + 7) >> 3];
+    arena_class_t *c = &h->cls[ci];
+    void *b = NULL;
+    for (;;) {
+        /* 1. The queue: each page there has free blocks, remote frees or
+         *    room to carve; a page with none of these goes to the full list. */
+        arena_page_t *pg;
+        while ((pg = c->first) != NULL) {
+            if (pg->free == NULL)
+                page_collect_remote(pg);
+            if (pg->free != NULL || pg->capacity < pg->reserved) {
+                b = page_take_block(c, pg);
+                goto done;
+            }
+            list_remove(&c->first, &c->last, pg);
+            page_unkeep(c, pg);
+            pg->full = 1;
+            list_push_back(&c->full_first, &c->full_last, pg);
+        }
+        queue_reset_current(c);
+        /* 2. A few full pages, oldest first, for remote frees; those that
+         *    stay full rotate to the back. */
+        for (int i = 0; i < ARENA_FULL_SCAN && c->full_first != NULL; i++) {
+            pg = c->full_first;
+            list_remove(&c->full_first, &c->full_last, pg);
+            if (page_collect_remote(pg) != 0) {
+                pg->full = 0;
+                list_push_back(&c->first, &c->last, pg);
+            } else {
+                list_push_back(&c->full_first, &c->full_last, pg);
+            }
+        }
+        if (c->first != NULL)
+            continue;
+        /* 3. A fresh page from the heap's segments, from an adopted
+         *    segment, or from a new segment. */
+        if (h->free_pages == NULL && adopt_abandoned(h, false) != 0)
+            continue;
+        if (h->free_pages == NULL && !segment_new(h))
+            return NULL;
+        pg = h->free_pages;
+        h->free_pages = pg->next;
+        if (pg->next)
+            pg->next->prev = NULL;
+        segment_of(pg)->used_pages++;
+        at_fetch_add_relaxed(&pages_in_use, 1);
+        pg->block_size = class_size[ci];
+        pg->cls = (uint8_t)ci;
+        pg->reserved = (uint32_t)(ARENA_PAGE / class_size[ci]);
+        pg->capacity = 0;
+        pg->used = 0;
+        pg->free = NULL;
+        pg->in_use = 1;
+        pg->full = 0;
+        pg->kept_empty = 0;
+        list_push_back(&c->first, &c->last, pg);
+    }
+done:
+    bump(&c->allocs, 1);
+    if (rc_cfg_debug)
+        debug_on_alloc(b, size, class_size[ci]);
+    return b;
+}
+
+RC_SLOW_PATH static void *malloc_large(size_t size)
+{
+    arena_heap_t *h = heap_get();
+    if (h == NULL)
+        return NULL;
+    size_t bs = alloc_arena_block_size(size);
+    if (bs < size)
+        return NULL;
+    void *p = _alloc_os_map(bs, ALLOC_OS_PAGE);
+    if (p == NULL)
+        return NULL;
+    _alloc_registry_add(p, bs, REGION_LARGE);
+    bump(&h->large_allocs, 1);
+    bump(&h->large_bytes_alloc, bs);
+    return p;
+}
+
+void *alloc_arena_malloc(size_t size)
+{
+    if (RC_LIKELY(size <= ALLOC_ARENA_MAX_SMALL)) {
+        arena_class_t *c = &tl_heap->cls[class_of[(size + 7) >> 3]];
+        arena_page_t *pg = c->page;
+        arena_block_t *b = pg->free;
+        if (RC_LIKELY(b != NULL)) {
+            block_unpoison(b, pg->block_size);
+            pg->free = b->next;
+            pg->used++;
+            bump(&c->allocs, 1);
+            if (rc_cfg_debug)
+                debug_on_alloc(b, size, pg->block_size);
+            return b;
+        }
+        return malloc_small_slow(size);
+    }
+    return malloc_large(size);
+}
+
+/* ------------------------------------------------------------------------
+ * free
+ * ---------------------------------------------------------------------- */
+RC_SLOW_PATH static void free_large(void *p, size_t size)
+{
+    if (rc_cfg_debug)
+        debug_check_free(p, size);
+    size_t bs = alloc_arena_block_size(size);
+    _alloc_registry_remove(p);
+    _alloc_os_unmap(p, bs);
+    arena_heap_t *h = heap_get();
+    if (h != NULL) {
+        bump(&h->large_frees, 1);
+        bump(&h->large_bytes_freed, bs);
+    } else {
+        pthread_mutex_lock(&heaps_lock);
+        dead_large_frees++;
+        dead_large_bytes -= bs;
+        pthread_mutex_unlock(&heaps_lock);
+    }
+}
+
+/* A block freed by a thread that does not own its page: one release CAS
+ * onto the page's thread_free. After the CAS succeeds the page may be
+ * collected, retired and unmapped by its owner: touch nothing of it. */
+RC_SLOW_PATH static void free_remote(arena_page_t *pg, arena_block_t *b)
+{
+    unsigned ci = pg->cls;
+    block_unpoison(b, sizeof *b);
+    uintptr_t head = at_load_relaxed(&pg->thread_free);
+    do {
+        b->next = (arena_block_t *)head;
+        /* Release pairs with the acquire exchange in page_collect_remote:
+         * publishes the link and everything this thread wrote to the block. */
+    } while (!at_cas_weak_release(&pg->thread_free, &head, (uintptr_t)b));
+    arena_heap_t *h = heap_get();
+    if (h != NULL)
+        bump(&h->cls[ci].remote_frees, 1);
+    else
+        at_fetch_add_relaxed(&orphan_remote[ci], 1);
+}
+
+/* A local free that emptied its page or landed in a full one. */
+RC_SLOW_PATH static void free_local_slow(arena_heap_t *h, arena_page_t *pg)
+{
+    if (pg->full)
+        page_unfull(&h->cls[pg->cls], pg);
+    if (pg->used == 0)
+        page_empty_out(h, pg);
+}
+
+void alloc_arena_free(void *p, size_t size)
+{
+    if (RC_UNLIKELY(size > ALLOC_ARENA_MAX_SMALL)) {
+        free_large(p, size);
+        return;
+    }
+    if (rc_cfg_debug)
+        debug_check_free(p, size);
+    arena_segment_t *seg = segment_of(p);
+    arena_page_t *pg = page_of(seg, p);
+    arena_heap_t *h = tl_heap;
+    arena_block_t *b = p;
+    /* Relaxed: equal only if this thread owns the segment, which only this
+     * thread could have written. */
+    if (RC_UNLIKELY(at_load_relaxed(&seg->heap) != h)) {
+        block_poison(b, pg->block_size);
+        free_remote(pg, b);
+        return;
+    }
+    b->next = pg->free;
+    block_poison(b, pg->block_size);
+    pg->free = b;
+    bump(&h->cls[pg->cls].frees, 1);
+    if (RC_UNLIKELY(--pg->used == 0 || pg->full))
+        free_local_slow(h, pg);
+}
+
+/* ------------------------------------------------------------------------
+ * Collection and statistics
+ * ---------------------------------------------------------------------- */
+void alloc_arena_collect(void)
+{
+    arena_heap_t *h = heap_get();
+    if (h == NULL)
+        return;
+    adopt_abandoned(h, true);
+    for (unsigned ci = 0; ci < ARENA_CLASSES; ci++) {
+        arena_class_t *c = &h->cls[ci];
+        /* Full pages first: the ones with remote frees rejoin the queue. */
+        arena_page_t *pg = c->full_first, *next;
+        for (; pg != NULL; pg = next) {
+            next = pg->next;
+            if (page_collect_remote(pg) != 0)
+                page_unfull(c, pg);
+        }
+        /* Then every queued page: collect; every empty one is retired, the
+         * kept ones and the current one too. */
+        for (pg = c->first; pg != NULL; pg = next) {
+            next = pg->next;
+            page_collect_remote(pg);
+            if (pg->used == 0) {
+                page_unkeep(c, pg);
+                list_remove(&c->first, &c->last, pg);
+                queue_reset_current(c);
+                page_retire(h, pg);
+            }
+        }
+    }
+    /* Unmap every empty segment, the last one too. */
+    arena_segment_t *seg = h->segments, *snext;
+    for (; seg != NULL; seg = snext) {
+        snext = seg->next;
+        if (seg->used_pages == 0)
+            segment_release(h, seg);
+    }
+}
+
+void alloc_arena_stats(alloc_stats_t *out)
+{
+    uint64_t allocs[ARENA_CLASSES], frees[ARENA_CLASSES], remote[ARENA_CLASSES];
+    uint64_t lallocs, lfrees, lbytes;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&heaps_lock);
+    for (unsigned c = 0; c < ARENA_CLASSES; c++) {
+        allocs[c] = dead_allocs[c];
+        frees[c] = dead_frees[c];
+        remote[c] = dead_remote[c] + at_load_relaxed(&orphan_remote[c]);
+    }
+    lallocs = dead_large_allocs;
+    lfrees = dead_large_frees;
+    lbytes = dead_large_bytes;
+    for (arena_heap_t *h = heaps; h != NULL; h = h->reg_next) {
+        for (unsigned c = 0; c < ARENA_CLASSES; c++) {
+            allocs[c] += at_load_relaxed(&h->cls[c].allocs);
+            frees[c] += at_load_relaxed(&h->cls[c].frees);
+            remote[c] += at_load_relaxed(&h->cls[c].remote_frees);
+        }
+        lallocs += at_load_relaxed(&h->large_allocs);
+        lfrees += at_load_relaxed(&h->large_frees);
+        lbytes += at_load_relaxed(&h->large_bytes_alloc) - at_load_relaxed(&h->large_bytes_freed);
+    }
+    out->heaps = nheaps;
+    pthread_mutex_unlock(&heaps_lock);
+    for (unsigned c = 0; c < ARENA_CLASSES; c++) {
+        uint64_t live = allocs[c] - frees[c] - remote[c];
+        out->allocated += allocs[c];
+        out->freed += frees[c] + remote[c];
+        out->remote_frees += remote[c];
+        out->live_bytes += live * class_size[c];
+    }
+    out->allocated += lallocs;
+    out->freed += lfrees;
+    out->large_live = lallocs - lfrees;
+    out->live_bytes += lbytes;
+    out->live_blocks = out->allocated - out->freed;
+    out->pages = at_load_relaxed(&pages_in_use);
+    out->segments = at_load_relaxed(&segments_mapped);
+    out->abandoned_segments = at_load_relaxed(&abandoned_count);
+    out->immortal_bytes = _alloc_immortal_bytes();
+    out->mapped_bytes = _alloc_os_mapped();
+    out->peak_mapped_bytes = _alloc_os_peak();
+}
