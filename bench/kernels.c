@@ -10,12 +10,22 @@
  *               operation is one node made and freed.
  * Threading: run on the calling thread, attached; safepoint every batch.
  */
+#include "alloc/alloc.h"
 #include "bench/bench.h"
 #include "rc/rc.h"
 
+/* A constructor that returns NULL means the allocator could not get memory
+ * from the OS: one clear line, and the run stops (no figure from it). */
+static rc_obj_t *must(rc_obj_t *o)
+{
+    if (RC_UNLIKELY(o == NULL))
+        rc_fatal("out of memory (allocator %s): benchmark stopped", alloc_current->name);
+    return o;
+}
+
 static uint64_t tl_incdec(uint64_t n)
 {
-    rc_obj_t *o = rc_int_new(1 << 20);
+    rc_obj_t *o = must(rc_int_new(1 << 20));
     for (uint64_t i = 0; i < n; i++) {
         rc_incref(o);
         RC_COMPILER_BARRIER();      /* one real incref and decref per iteration */
@@ -31,15 +41,16 @@ static uint64_t tl_incdec(uint64_t n)
 static uint64_t list_churn(uint64_t n)
 {
     uint64_t sum = 0;
-    rc_obj_t *l = rc_list_new();
+    rc_obj_t *l = must(rc_list_new());
     for (uint64_t i = 0; i < n; i++) {
-        rc_obj_t *x = rc_int_new(1000 + (int64_t)(i & 0xffff));
-        rc_list_append(l, x);
+        rc_obj_t *x = must(rc_int_new(1000 + (int64_t)(i & 0xffff)));
+        if (!rc_list_append(l, x))
+            must(NULL);
         rc_decref(x);
         if (rc_list_size(l) == 1000) {
             sum += (uint64_t)rc_list_size(l);
             rc_decref(l);
-            l = rc_list_new();
+            l = must(rc_list_new());
             rc_safepoint();
         }
     }
@@ -53,10 +64,10 @@ static rc_obj_t *tree_build(int depth)
     rc_obj_t *level[1 << 10];
     int width = 1 << depth;
     for (int i = 0; i < width; i++)
-        level[i] = rc_node_new(2, i);
+        level[i] = must(rc_node_new(2, i));
     while (width > 1) {
         for (int i = 0; i < width / 2; i++) {
-            rc_obj_t *p = rc_node_new(2, i);
+            rc_obj_t *p = must(rc_node_new(2, i));
             rc_node_set(p, 0, level[2 * i]);
             rc_node_set(p, 1, level[2 * i + 1]);
             level[i] = p;

@@ -82,12 +82,18 @@ function(rc_finish_strategies)
 endfunction()
 
 # rc_add_strategy_test(NAME SOURCES src... [LABELS l...] [ARGS a...]
-#                      [STRATEGIES s...] [TIMEOUT sec] [PROPERTIES k v ...])
-# One executable and one ctest test per strategy: NAME_<s> and NAME/<s>.
+#                      [STRATEGIES s...] [ALLOCATORS a...] [TIMEOUT sec]
+#                      [PROPERTIES k v ...] [LINK mod...])
+# One executable per strategy (NAME_<s>) and one ctest test per strategy and
+# allocator backend, NAME/<s>/<alloc>, run with --alloc <alloc>. By default
+# every strategy, on the arena and on glibc (the system allocator).
 function(rc_add_strategy_test name)
-    cmake_parse_arguments(PARSE_ARGV 1 T "" "TIMEOUT" "SOURCES;LABELS;ARGS;STRATEGIES;PROPERTIES;LINK")
+    cmake_parse_arguments(PARSE_ARGV 1 T "" "TIMEOUT" "SOURCES;LABELS;ARGS;STRATEGIES;ALLOCATORS;PROPERTIES;LINK")
     if(NOT T_STRATEGIES)
         get_property(T_STRATEGIES GLOBAL PROPERTY RC_STRATEGIES)
+    endif()
+    if(NOT T_ALLOCATORS)
+        set(T_ALLOCATORS arena glibc)
     endif()
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT 300)
@@ -99,7 +105,10 @@ function(rc_add_strategy_test name)
             target_link_libraries(test_${name}_${s} PRIVATE rc_${s} ${flinks})
             rc_flavour(test_${name}_${s} ${s})
         endif()
-        add_test(NAME ${name}/${s} COMMAND test_${name}_${s} ${T_ARGS})
-        set_tests_properties(${name}/${s} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} ${T_PROPERTIES})
+        foreach(a IN LISTS T_ALLOCATORS)
+            add_test(NAME ${name}/${s}/${a} COMMAND test_${name}_${s} --alloc ${a} ${T_ARGS})
+            set_tests_properties(${name}/${s}/${a} PROPERTIES LABELS "${T_LABELS}"
+                                 TIMEOUT ${T_TIMEOUT} ${T_PROPERTIES})
+        endforeach()
     endforeach()
 endfunction()

@@ -169,14 +169,20 @@ const rc_type_t rc_type_int = {
 };
 
 #define SMALL_INT_COUNT (RC_SMALL_INT_MAX - RC_SMALL_INT_MIN + 1)
-/* Immortal from before main until the process ends; never allocated, never
- * freed, never written after initialisation. Priority 101, the earliest a
- * program may use, runs before default-priority constructors and C++
- * static initialisers, so no other initialiser can see them uninitialised. */
-static rc_int_t small_ints[SMALL_INT_COUNT];
+/* One array on the immortal arena (alloc_immortal), filled before main and
+ * never written again: the small ints share no cache line with anything a
+ * heap writes, whatever backend is current, and a free of one is caught
+ * by the arena's debug checks. Priority 101, the earliest a program may
+ * use, runs before default-priority constructors and C++ static
+ * initialisers, so no other initialiser can see them uninitialised. The
+ * pointer itself is written once, here. */
+static rc_int_t *small_ints;
 
 __attribute__((constructor(101))) static void small_ints_init(void)
 {
+    small_ints = alloc_immortal(SMALL_INT_COUNT * sizeof(rc_int_t));
+    if (small_ints == NULL)
+        rc_fatal("out of memory allocating the small-int cache");
     for (int i = 0; i < SMALL_INT_COUNT; i++) {
         _rc_init_immortal(&small_ints[i].ob);
         small_ints[i].ob.type = &rc_type_int;

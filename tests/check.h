@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc/alloc.h"
+
 static atomic_long check_passed, check_failed;
 
 #define CHECK(cond) do {                                                       \
@@ -44,7 +46,9 @@ static atomic_long check_passed, check_failed;
 
 typedef struct test_opts { uint64_t scale; uint64_t seed; int argi; } test_opts_t;
 
-/* Parses --scale N and --seed N; leaves other arguments from argi on. */
+/* Parses --scale N, --seed N and --alloc NAME (makes backend NAME current;
+ * the object-model tests run once per backend); leaves other arguments
+ * from argi on. */
 static inline test_opts_t test_opts(int argc, char **argv)
 {
     test_opts_t o = { 1, 42, 1 };
@@ -53,7 +57,14 @@ static inline test_opts_t test_opts(int argc, char **argv)
             o.scale = strtoull(argv[o.argi + 1], NULL, 10);
         else if (strcmp(argv[o.argi], "--seed") == 0)
             o.seed = strtoull(argv[o.argi + 1], NULL, 10);
-        else
+        else if (strcmp(argv[o.argi], "--alloc") == 0) {
+            if (!alloc_backend_select(argv[o.argi + 1])) {
+                fprintf(stderr, "--alloc: unknown allocator '%s' (known: %s)\n",
+                        argv[o.argi + 1], alloc_backend_names());
+                exit(2);
+            }
+            printf("allocator: %s\n", alloc_current->name);
+        } else
             break;
     }
     if (o.scale == 0) {

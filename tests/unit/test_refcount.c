@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "alloc/alloc.h"
 #include "rc/rc.h"
 #include "tests/check.h"
 
@@ -261,6 +262,56 @@ static void constructors_reject_bad_sizes(void)
     CHECK_EQ(live(), 0);
 }
 
+/* The object model's live count and the arena's live blocks move together:
+ * each int is one object and one block. */
+static void object_count_matches_the_arena(void)
+{
+    if (strcmp(alloc_current->name, "arena") != 0)
+        return;
+    enum { N = 1000 };
+    static rc_obj_t *held[N];
+    alloc_stats_t a0, a1;
+    alloc_arena_stats(&a0);
+    uint64_t base = live();
+    for (int i = 0; i < N; i++)
+        held[i] = rc_int_new(100000 + i);
+    alloc_arena_stats(&a1);
+    CHECK_EQ(live() - base, N);
+    CHECK_EQ(a1.live_blocks - a0.live_blocks, N);
+    for (int i = 0; i < N; i++)
+        rc_decref(held[i]);
+    alloc_arena_stats(&a1);
+    CHECK_EQ(live(), base);
+    CHECK_EQ(a1.live_blocks, a0.live_blocks);
+}
+
+/* When the OS refuses memory, constructors return NULL, the counts stay
+ * exact and everything made before can be dropped. The arena's injection
+ * fails its next request to the OS, which comes when the current segments
+ * are full. */
+static void out_of_memory_returns_null(void)
+{
+    if (strcmp(alloc_current->name, "arena") != 0)
+        return;
+    size_t cap = (size_t)1 << 22, n = 0;
+    rc_obj_t **held = malloc(cap * sizeof *held), *o = NULL;
+    REQUIRE(held != NULL);
+    uint64_t base = live();
+    alloc_test_fail_os_map(1);
+    while (n < cap && (o = rc_int_new(100000 + (int64_t)n)) != NULL)
+        held[n++] = o;
+    CHECK(o == NULL);                 /* the refusal surfaced, nothing crashed */
+    CHECK_EQ(live(), base + n);
+    o = rc_int_new(-100000);          /* the injection fails one request */
+    CHECK(o != NULL);
+    if (o)
+        rc_decref(o);
+    for (size_t i = 0; i < n; i++)
+        rc_decref(held[i]);
+    CHECK_EQ(live(), base);
+    free(held);
+}
+
 int main(int argc, char **argv)
 {
     test_opts_t opt = test_opts(argc, argv);
@@ -278,6 +329,8 @@ int main(int argc, char **argv)
     trees_free_every_node();
     clear_drops_every_child();
     constructors_reject_bad_sizes();
+    object_count_matches_the_arena();
+    out_of_memory_returns_null();
     rc_thread_detach();
     return TEST_END();
 }
