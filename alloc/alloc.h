@@ -12,9 +12,9 @@
  * it. alloc knows nothing of objects.
  *
  * Threading: alloc_malloc/alloc_free are thread-safe, and a block may be
- * freed by any thread. alloc_backend_select must only be called while no
- * other thread allocates (between benchmarks), and a block must be freed
- * through the backend that allocated it.
+ * freed by any thread. The alloc_backend_* functions must only be called
+ * while no other thread allocates or calls them (between benchmarks), and a
+ * block must be freed through the backend that allocated it.
  */
 #ifndef RC_ALLOC_ALLOC_H
 #define RC_ALLOC_ALLOC_H
@@ -34,12 +34,18 @@ typedef struct alloc_backend {
 extern const alloc_backend_t *alloc_current;
 
 /* Makes NAME current. Returns false (and changes nothing) for a name this
- * build does not have; alloc_backend_names() lists the ones it has,
- * comma-separated, for the error message. */
+ * build does not have, or a peer (jemalloc, mimalloc, tcmalloc) that fails
+ * to load; alloc_backend_names() lists the ones the build has,
+ * comma-separated, for the error message. A peer is loaded and initialised
+ * by the first select or find that names it, not at process start. */
 bool alloc_backend_select(const char *name);
 const char *alloc_backend_names(void);
-/* The backend called NAME, or NULL. */
+/* The backend called NAME, loaded; NULL when select would fail. */
 const alloc_backend_t *alloc_backend_find(const char *name);
+/* Why the last failing select or find failed, one line without a newline,
+ * e.g. "mimalloc: libmimalloc.so.2: cannot open shared object file: No such
+ * file or directory"; "" until one fails. */
+const char *alloc_backend_error(void);
 
 static inline void *alloc_malloc(size_t size) { return alloc_current->malloc(size); }
 static inline void alloc_free(void *p, size_t size) { alloc_current->free(p, size); }
@@ -57,6 +63,9 @@ static inline void alloc_free(void *p, size_t size) { alloc_current->free(p, siz
 void *alloc_arena_malloc(size_t size);
 void alloc_arena_free(void *p, size_t size);
 
+/* p must be a block of this backend (never NULL), size what was asked
+ * for. A large block has no owning thread: its frees are never counted as
+ * remote. */
 /* The block size the arena uses for a request of SIZE bytes (SIZE itself,
  * rounded up to a page, above ALLOC_ARENA_MAX_SMALL). */
 size_t alloc_arena_block_size(size_t size);
@@ -83,6 +92,7 @@ typedef struct alloc_stats {
     uint64_t abandoned_segments; /* segments whose owner exited, not yet adopted */
     uint64_t heaps;              /* threads with a live heap */
     uint64_t immortal_bytes;     /* bytes handed out by alloc_immortal */
+    uint64_t large_cached_bytes; /* freed large blocks kept mapped for reuse */
     uint64_t mapped_bytes;       /* everything the arena has mapped now */
     uint64_t peak_mapped_bytes;  /* the most it ever had mapped at once */
 } alloc_stats_t;

@@ -75,6 +75,15 @@
  * re-carving them on every batch would dominate the batch benchmark. */
 #define ARENA_KEEP_EMPTY    4
 
+/* Large blocks a heap keeps mapped after their free, for reuse by a later
+ * large malloc of the same rounded size, and the largest size it keeps.
+ * Each large block is still its own mapping from the OS; the cache only
+ * spares the mmap/munmap pair: growing a list to 1000 items reallocates
+ * its item array 5 times above 1 KiB, and without the cache list_churn
+ * (rcbench-lite) measured 52 ns per append against 32 ns on glibc. */
+#define ARENA_LARGE_CACHE     8
+#define ARENA_LARGE_CACHE_MAX ((size_t)256 << 10)
+
 /* Debug patterns. */
 #define ARENA_FREE_MARK   UINT64_C(0xF7EEB10CF7EEB10C)  /* word 1 of a free block */
 #define ARENA_POISON_BYTE 0xDD                            /* rest of a free block */
@@ -167,6 +176,8 @@ struct arena_heap {
     uint32_t nsegments;               /* owner */
     RC_ATOMIC(uint64_t) large_allocs, large_frees;           /* owner-written */
     RC_ATOMIC(uint64_t) large_bytes_alloc, large_bytes_freed; /* owner-written */
+    struct { void *p; size_t size; } large_cache[ARENA_LARGE_CACHE];  /* owner */
+    uint32_t nlarge_cache;            /* owner */
     struct arena_heap *reg_prev, *reg_next;  /* registry, under heaps_lock */
 };
 
@@ -201,7 +212,7 @@ static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
 static arena_segment_t *abandoned;                /* under abandoned_lock */
 static RC_ATOMIC(uint64_t) abandoned_count;       /* hint read without the lock */
 
-static RC_ATOMIC(uint64_t) pages_in_use, segments_mapped;
+static RC_ATOMIC(uint64_t) pages_in_use, segments_mapped, large_cached;
 
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;
@@ -301,6 +312,10 @@ RC_SLOW_PATH static void debug_check_free(void *p, size_t size)
     size_t bs = pg->block_size;
     if (class_size[class_of[(size + 7) >> 3]] != bs)
         _alloc_fatal("free of %p with size %zu, but it is a %zu-byte block", p, size, bs);
+    /* An 8-byte block has no room for the mark: catch at least the owner
+     * freeing the block it freed last. */
+    if (bs == 8 && at_load_relaxed(&seg->heap) == tl_heap && pg->free == p)
+        _alloc_fatal("double free of %p (%zu-byte block)", p, bs);
     if (bs >= 16 && (block_is_poisoned((char *)p + 8) ||
                      (((uint64_t *)p)[1] == ARENA_FREE_MARK && poison_intact(p, 16, bs))))
         _alloc_fatal("double free of %p (%zu-byte block)", p, bs);
@@ -588,6 +603,19 @@ static unsigned adopt_abandoned(arena_heap_t *h, bool all)
     return n;
 }
 
+/* Unmaps the large blocks H keeps for reuse. */
+static void large_cache_release(arena_heap_t *h)
+{
+    while (h->nlarge_cache > 0) {
+        h->nlarge_cache--;
+        void *p = h->large_cache[h->nlarge_cache].p;
+        size_t size = h->large_cache[h->nlarge_cache].size;
+        block_unpoison(p, size);
+        _alloc_os_unmap(p, size);
+        at_fetch_sub_relaxed(&large_cached, size);
+    }
+}
+
 static void heap_fold_stats(arena_heap_t *h)
 {
     for (unsigned c = 0; c < ARENA_CLASSES; c++) {
@@ -606,6 +634,7 @@ static void heap_fold_stats(arena_heap_t *h)
 static void heap_abandon(arena_heap_t *h)
 {
     tl_heap = &heap_empty;     /* frees from later destructors are remote */
+    large_cache_release(h);
     arena_segment_t *seg = h->segments;
     while (seg) {
         arena_segment_t *next = seg->next;
@@ -769,8 +798,17 @@ RC_SLOW_PATH static void *malloc_large(size_t size)
     size_t bs = alloc_arena_block_size(size);
     if (bs < size)
         return NULL;
-    void *p = _alloc_os_map(bs, ALLOC_OS_PAGE);
-    if (p == NULL)
+    void *p = NULL;
+    for (uint32_t i = 0; i < h->nlarge_cache; i++) {
+        if (h->large_cache[i].size == bs) {
+            p = h->large_cache[i].p;
+            h->large_cache[i] = h->large_cache[--h->nlarge_cache];
+            at_fetch_sub_relaxed(&large_cached, bs);
+            block_unpoison(p, bs);
+            break;
+        }
+    }
+    if (p == NULL && (p = _alloc_os_map(bs, ALLOC_OS_PAGE)) == NULL)
         return NULL;
     _alloc_registry_add(p, bs, REGION_LARGE);
     bump(&h->large_allocs, 1);
@@ -807,8 +845,16 @@ RC_SLOW_PATH static void free_large(void *p, size_t size)
         debug_check_free(p, size);
     size_t bs = alloc_arena_block_size(size);
     _alloc_registry_remove(p);
-    _alloc_os_unmap(p, bs);
     arena_heap_t *h = heap_get();
+    if (h != NULL && bs <= ARENA_LARGE_CACHE_MAX && h->nlarge_cache < ARENA_LARGE_CACHE) {
+        block_poison(p, bs);
+        h->large_cache[h->nlarge_cache].p = p;
+        h->large_cache[h->nlarge_cache].size = bs;
+        h->nlarge_cache++;
+        at_fetch_add_relaxed(&large_cached, bs);
+    } else {
+        _alloc_os_unmap(p, bs);
+    }
     if (h != NULL) {
         bump(&h->large_frees, 1);
         bump(&h->large_bytes_freed, bs);
@@ -885,6 +931,7 @@ void alloc_arena_collect(void)
     if (h == NULL)
         return;
     adopt_abandoned(h, true);
+    large_cache_release(h);
     for (unsigned ci = 0; ci < ARENA_CLASSES; ci++) {
         arena_class_t *c = &h->cls[ci];
         /* Full pages first: the ones with remote frees rejoin the queue. */
@@ -942,8 +989,11 @@ void alloc_arena_stats(alloc_stats_t *out)
     }
     out->heaps = nheaps;
     pthread_mutex_unlock(&heaps_lock);
+    /* Counters are read one heap after another: while threads run, a free
+     * may be seen without its allocation. Clamp rather than wrap. */
     for (unsigned c = 0; c < ARENA_CLASSES; c++) {
-        uint64_t live = allocs[c] - frees[c] - remote[c];
+        uint64_t gone = frees[c] + remote[c];
+        uint64_t live = allocs[c] > gone ? allocs[c] - gone : 0;
         out->allocated += allocs[c];
         out->freed += frees[c] + remote[c];
         out->remote_frees += remote[c];
@@ -951,13 +1001,14 @@ void alloc_arena_stats(alloc_stats_t *out)
     }
     out->allocated += lallocs;
     out->freed += lfrees;
-    out->large_live = lallocs - lfrees;
+    out->large_live = lallocs > lfrees ? lallocs - lfrees : 0;
     out->live_bytes += lbytes;
-    out->live_blocks = out->allocated - out->freed;
+    out->live_blocks = out->allocated > out->freed ? out->allocated - out->freed : 0;
     out->pages = at_load_relaxed(&pages_in_use);
     out->segments = at_load_relaxed(&segments_mapped);
     out->abandoned_segments = at_load_relaxed(&abandoned_count);
     out->immortal_bytes = _alloc_immortal_bytes();
+    out->large_cached_bytes = at_load_relaxed(&large_cached);
     out->mapped_bytes = _alloc_os_mapped();
     out->peak_mapped_bytes = _alloc_os_peak();
 }

@@ -209,6 +209,10 @@ static RC_ATOMIC(uint64_t) immortal_bytes;
 
 void *alloc_immortal(size_t size)
 {
+    /* No mapping can be that big, and rounding it up (below, and the chunk
+     * size) would wrap to a small request that succeeds. */
+    if (size > SIZE_MAX / 2)
+        return NULL;
     size = (size + 15) & ~(size_t)15;
     if (size == 0)
         size = 16;
@@ -238,14 +242,28 @@ void *alloc_immortal(size_t size)
 
 uint64_t _alloc_immortal_bytes(void) { return at_load_relaxed(&immortal_bytes); }
 
+/* Threads in this process, from /proc/self/status; 0 if unknown. */
+static long process_threads(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long n = 0;
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %ld", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
 /* Teardown: destructor priority 101 runs after every unprioritised
- * destructor. Skipped while another arena thread still runs (it may hold a
- * small int), and the OS reclaims the chunks at exit anyway. */
+ * destructor and after atexit handlers. Skipped unless this is the last
+ * thread: another one, even one that never used the arena, may still hold a
+ * small int; the OS reclaims the chunks at exit anyway. */
 __attribute__((destructor(101))) static void immortal_release_all(void)
 {
-    alloc_stats_t s;
-    alloc_arena_stats(&s);
-    if (s.heaps > 1)
+    if (process_threads() != 1)
         return;
     pthread_mutex_lock(&immortal_lock);
     while (immortal_chunks) {
