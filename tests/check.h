@@ -59,8 +59,7 @@ static inline test_opts_t test_opts(int argc, char **argv)
             o.seed = strtoull(argv[o.argi + 1], NULL, 10);
         else if (strcmp(argv[o.argi], "--alloc") == 0) {
             if (!alloc_backend_select(argv[o.argi + 1])) {
-                fprintf(stderr, "--alloc: unknown allocator '%s' (known: %s)\n",
-                        argv[o.argi + 1], alloc_backend_names());
+                fprintf(stderr, "--alloc: %s\n", alloc_backend_error());
                 exit(2);
             }
             printf("allocator: %s\n", alloc_current->name);

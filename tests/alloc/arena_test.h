@@ -1,0 +1,112 @@
+/* tests/alloc/arena_test.h — helpers shared by the arena's tests.
+ *
+ * A check pattern derived from a block's address and requested size, so a
+ * block that was handed out twice, overwritten by a neighbour or moved
+ * between threads without its contents is caught when it is verified (on
+ * every free). A packed "block reference" (pointer and size in one word)
+ * for the atomic slot arrays of the stress tests, and the arena's layout
+ * constants as the tests see them.
+ * Threading: pure functions; callers own the blocks they fill or check.
+ */
+#ifndef RC_TESTS_ALLOC_ARENA_TEST_H
+#define RC_TESTS_ALLOC_ARENA_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "alloc/alloc.h"
+
+/* The arena's layout (alloc/arena.c): 4 MiB segments aligned to their
+ * size, split into 64 KiB pages, page 0 being the segment header. The
+ * tests use these to tell which segment and page a block lives in; the
+ * unit test checks they agree with what the statistics report. */
+#define T_SEGMENT ((uintptr_t)4 << 20)
+#define T_PAGE    ((uintptr_t)64 << 10)
+#define T_OS_PAGE ((size_t)4096)
+
+static inline uintptr_t t_segment_of(const void *p) { return (uintptr_t)p & ~(T_SEGMENT - 1); }
+static inline uintptr_t t_page_of(const void *p) { return (uintptr_t)p & ~(T_PAGE - 1); }
+
+/* Word I of the pattern of a block at P of SIZE bytes (splitmix-style
+ * finaliser: neighbouring blocks and words differ in every byte). */
+static inline uint64_t t_pattern_word(const void *p, size_t size, size_t i)
+{
+    uint64_t x = (uint64_t)(uintptr_t)p ^ ((uint64_t)size * UINT64_C(0x9E3779B97F4A7C15)) ^
+                 ((uint64_t)i * UINT64_C(0xBF58476D1CE4E5B9));
+    x ^= x >> 31;
+    x *= UINT64_C(0x94D049BB133111EB);
+    x ^= x >> 29;
+    return x;
+}
+
+/* Fills all SIZE bytes of the block at P (8-aligned: every arena block is). */
+static inline void t_pattern_fill(void *p, size_t size)
+{
+    uint64_t *w = p;
+    size_t n = size / 8;
+    for (size_t i = 0; i < n; i++)
+        w[i] = t_pattern_word(p, size, i);
+    if (size % 8) {
+        uint64_t last = t_pattern_word(p, size, n);
+        memcpy(&w[n], &last, size % 8);
+    }
+}
+
+/* True when the block at P still holds its pattern. */
+static inline bool t_pattern_ok(const void *p, size_t size)
+{
+    const uint64_t *w = p;
+    size_t n = size / 8;
+    for (size_t i = 0; i < n; i++)
+        if (w[i] != t_pattern_word(p, size, i))
+            return false;
+    if (size % 8) {
+        uint64_t last = t_pattern_word(p, size, n);
+        if (memcmp(&w[n], &last, size % 8) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* A block reference in one word, for atomic slots: the pointer in the low
+ * 48 bits (user-space addresses on x86-64 and ARM64 with 48-bit VA), the
+ * requested size in the high 16, so sizes stay below 64 KiB. 0 = empty. */
+#define T_REF_MAX_SIZE 0xFFFFu
+typedef uint64_t t_ref_t;
+
+static inline t_ref_t t_ref(void *p, size_t size)
+{
+    return (uint64_t)(uintptr_t)p | ((uint64_t)size << 48);
+}
+static inline void *t_ref_ptr(t_ref_t r) { return (void *)(uintptr_t)(r & ((UINT64_C(1) << 48) - 1)); }
+static inline size_t t_ref_size(t_ref_t r) { return (size_t)(r >> 48); }
+
+/* Stats after minus stats before, field by field (unsigned wrap is fine:
+ * callers compare with CHECK_EQ, which prints them as signed). mapped_bytes
+ * leaves out the freed large blocks heaps keep for reuse (counted in
+ * large_cached_bytes, tested by large_block_cache in test_arena.c), so the
+ * other tests can state exactly what the live blocks need. */
+static inline alloc_stats_t t_stats_delta(const alloc_stats_t *a, const alloc_stats_t *b)
+{
+    alloc_stats_t d;
+    d.allocated = b->allocated - a->allocated;
+    d.freed = b->freed - a->freed;
+    d.remote_frees = b->remote_frees - a->remote_frees;
+    d.live_blocks = b->live_blocks - a->live_blocks;
+    d.live_bytes = b->live_bytes - a->live_bytes;
+    d.large_live = b->large_live - a->large_live;
+    d.pages = b->pages - a->pages;
+    d.segments = b->segments - a->segments;
+    d.abandoned_segments = b->abandoned_segments - a->abandoned_segments;
+    d.heaps = b->heaps - a->heaps;
+    d.immortal_bytes = b->immortal_bytes - a->immortal_bytes;
+    d.large_cached_bytes = b->large_cached_bytes - a->large_cached_bytes;
+    d.mapped_bytes = (b->mapped_bytes - b->large_cached_bytes) -
+                     (a->mapped_bytes - a->large_cached_bytes);
+    d.peak_mapped_bytes = b->peak_mapped_bytes - a->peak_mapped_bytes;
+    return d;
+}
+
+#endif /* RC_TESTS_ALLOC_ARENA_TEST_H */
