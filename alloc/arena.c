@@ -917,9 +917,15 @@ void alloc_arena_free(void *p, size_t size)
     b->next = pg->free;
     block_poison(b, pg->block_size);
     pg->free = b;
-    bump(&h->cls[pg->cls].frees, 1);
-    if (RC_UNLIKELY(--pg->used == 0 || pg->full))
-        free_local_slow(h, pg);
+    arena_class_t *c = &h->cls[pg->cls];
+    bump(&c->frees, 1);
+    /* The rare cases: the page was full, or is now empty and not the one
+     * malloc pops from (an emptied current page just stays current: LIFO
+     * alloc+free empties it on every free). */
+    if (RC_UNLIKELY(--pg->used == 0 || pg->full)) {
+        if (pg->full || pg != c->page)
+            free_local_slow(h, pg);
+    }
 }
 
 /* ------------------------------------------------------------------------
