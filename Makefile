@@ -10,6 +10,7 @@ TEST_PRESETS ?= release debug asan tsan clang
 
 bench: deps build-release
 	./build/release/bench/rcbench-lite
+	./build/release/bench/rcbench-alloc --csv build/release/rcbench-alloc.csv
 
 test: deps $(addprefix test-,$(TEST_PRESETS))
 	@echo "rcbench: all test presets passed: $(TEST_PRESETS)"
