@@ -61,11 +61,11 @@ static inline void alloc_free(void *p, size_t size) { alloc_current->free(p, siz
 #define ALLOC_ARENA_MAX_SMALL 1024
 
 void *alloc_arena_malloc(size_t size);
+/* p must be a block of the arena (never NULL), size what was asked for. A
+ * large block has no owning thread: its frees are never counted as
+ * remote. */
 void alloc_arena_free(void *p, size_t size);
 
-/* p must be a block of this backend (never NULL), size what was asked
- * for. A large block has no owning thread: its frees are never counted as
- * remote. */
 /* The block size the arena uses for a request of SIZE bytes (SIZE itself,
  * rounded up to a page, above ALLOC_ARENA_MAX_SMALL). */
 size_t alloc_arena_block_size(size_t size);

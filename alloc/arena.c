@@ -304,18 +304,25 @@ RC_SLOW_PATH static void debug_check_free(void *p, size_t size)
         _alloc_fatal("free of %p (%zu bytes): the arena never allocated it", p, size);
     arena_segment_t *seg = segment_of(p);
     arena_page_t *pg = page_of(seg, p);
+    bool owner = at_load_relaxed(&seg->heap) == tl_heap;
     size_t off = (size_t)((char *)p - page_start(pg));
+    /* A block that is out keeps its page in use and its block size fixed,
+     * so any thread may read those; capacity grows under the owner, so
+     * another thread checks against reserved (what the page can hold). */
     if (pg == &seg->pages[0] || !pg->in_use || off % pg->block_size != 0 ||
-        off / pg->block_size >= pg->capacity)
+        off / pg->block_size >= (owner ? pg->capacity : pg->reserved))
         _alloc_fatal("free of %p (%zu bytes): not the start of a block the arena handed out",
                      p, size);
     size_t bs = pg->block_size;
     if (class_size[class_of[(size + 7) >> 3]] != bs)
         _alloc_fatal("free of %p with size %zu, but it is a %zu-byte block", p, size, bs);
-    /* An 8-byte block has no room for the mark: catch at least the owner
-     * freeing the block it freed last. */
-    if (bs == 8 && at_load_relaxed(&seg->heap) == tl_heap && pg->free == p)
-        _alloc_fatal("double free of %p (%zu-byte block)", p, bs);
+    /* An 8-byte block has no room for the mark: the owner looks for it in
+     * the page's free list (expensive tier: a list walk, debug only); other
+     * threads' double frees show up as a too-long remote list. */
+    if (bs == 8 && owner)
+        for (arena_block_t *f = pg->free; f != NULL; f = block_next(f))
+            if (f == p)
+                _alloc_fatal("double free of %p (%zu-byte block)", p, bs);
     if (bs >= 16 && (block_is_poisoned((char *)p + 8) ||
                      (((uint64_t *)p)[1] == ARENA_FREE_MARK && poison_intact(p, 16, bs))))
         _alloc_fatal("double free of %p (%zu-byte block)", p, bs);
@@ -363,14 +370,18 @@ static uint32_t page_collect_remote(arena_page_t *pg)
 {
     if (at_load_relaxed(&pg->thread_free) == 0)
         return 0;
-    /* Acquire pairs with the release CAS in free_remote: the freers' writes
+    /* Acquire pairs with the release CAS in free_remote_slow: the freers' writes
      * (the block's link, its debug poison) are visible before we walk. */
     arena_block_t *list = (arena_block_t *)at_exchange_acquire(&pg->thread_free, 0);
     uint32_t n = 1;
     arena_block_t *tail = list, *next;
     while ((next = block_next(tail)) != NULL) {
         tail = next;
-        n++;
+        /* More blocks than the page has: a block was freed twice and the
+         * list is a cycle. Say so instead of walking it forever. */
+        if (RC_UNLIKELY(++n > pg->capacity))
+            _alloc_fatal("double free of a block in page %p (%u-byte blocks), freed twice "
+                         "by other threads", (void *)page_start(pg), pg->block_size);
     }
     block_unpoison(tail, sizeof *tail);
     tail->next = pg->free;
@@ -518,7 +529,7 @@ static void page_unfull(arena_class_t *c, arena_page_t *pg)
     queue_reset_current(c);
 }
 
-/* Puts an adopted or scanned page where it belongs in H. */
+/* Puts an adopted page that still has blocks out where it belongs in H. */
 static void page_place(arena_heap_t *h, arena_page_t *pg)
 {
     arena_class_t *c = &h->cls[pg->cls];
@@ -527,8 +538,6 @@ static void page_place(arena_heap_t *h, arena_page_t *pg)
         pg->full = 0;
         list_push_back(&c->first, &c->last, pg);
         queue_reset_current(c);
-        if (pg->used == 0)
-            page_empty_out(h, pg);
     } else {
         pg->full = 1;
         list_push_back(&c->full_first, &c->full_last, pg);
@@ -754,6 +763,8 @@ RC_SLOW_PATH static void *malloc_small_slow(size_t size)
             if (page_collect_remote(pg) != 0) {
                 pg->full = 0;
                 list_push_back(&c->first, &c->last, pg);
+                if (pg->used == 0)          /* c->page is the sentinel here */
+                    page_empty_out(h, pg);
             } else {
                 list_push_back(&c->full_first, &c->full_last, pg);
             }
@@ -790,7 +801,7 @@ done:
     return b;
 }
 
-RC_SLOW_PATH static void *malloc_large(size_t size)
+RC_SLOW_PATH static void *malloc_large_slow(size_t size)
 {
     arena_heap_t *h = heap_get();
     if (h == NULL)
@@ -833,20 +844,22 @@ void *alloc_arena_malloc(size_t size)
         }
         return malloc_small_slow(size);
     }
-    return malloc_large(size);
+    return malloc_large_slow(size);
 }
 
 /* ------------------------------------------------------------------------
  * free
  * ---------------------------------------------------------------------- */
-RC_SLOW_PATH static void free_large(void *p, size_t size)
+RC_SLOW_PATH static void free_large_slow(void *p, size_t size)
 {
     if (rc_cfg_debug)
         debug_check_free(p, size);
     size_t bs = alloc_arena_block_size(size);
     _alloc_registry_remove(p);
-    arena_heap_t *h = heap_get();
-    if (h != NULL && bs <= ARENA_LARGE_CACHE_MAX && h->nlarge_cache < ARENA_LARGE_CACHE) {
+    arena_heap_t *h = tl_heap != &heap_empty ? tl_heap : NULL;   /* never create one */
+    /* Debug builds cache nothing, so a write after free faults. */
+    if (!rc_cfg_debug && h != NULL && bs <= ARENA_LARGE_CACHE_MAX &&
+        h->nlarge_cache < ARENA_LARGE_CACHE) {
         block_poison(p, bs);
         h->large_cache[h->nlarge_cache].p = p;
         h->large_cache[h->nlarge_cache].size = bs;
@@ -869,7 +882,7 @@ RC_SLOW_PATH static void free_large(void *p, size_t size)
 /* A block freed by a thread that does not own its page: one release CAS
  * onto the page's thread_free. After the CAS succeeds the page may be
  * collected, retired and unmapped by its owner: touch nothing of it. */
-RC_SLOW_PATH static void free_remote(arena_page_t *pg, arena_block_t *b)
+RC_SLOW_PATH static void free_remote_slow(arena_page_t *pg, arena_block_t *b)
 {
     unsigned ci = pg->cls;
     block_unpoison(b, sizeof *b);
@@ -879,8 +892,10 @@ RC_SLOW_PATH static void free_remote(arena_page_t *pg, arena_block_t *b)
         /* Release pairs with the acquire exchange in page_collect_remote:
          * publishes the link and everything this thread wrote to the block. */
     } while (!at_cas_weak_release(&pg->thread_free, &head, (uintptr_t)b));
-    arena_heap_t *h = heap_get();
-    if (h != NULL)
+    /* Count it without creating a heap: a free must not map memory (nor
+     * leave a heap behind in a thread's last destructor round). */
+    arena_heap_t *h = tl_heap;
+    if (h != &heap_empty)
         bump(&h->cls[ci].remote_frees, 1);
     else
         at_fetch_add_relaxed(&orphan_remote[ci], 1);
@@ -898,7 +913,7 @@ RC_SLOW_PATH static void free_local_slow(arena_heap_t *h, arena_page_t *pg)
 void alloc_arena_free(void *p, size_t size)
 {
     if (RC_UNLIKELY(size > ALLOC_ARENA_MAX_SMALL)) {
-        free_large(p, size);
+        free_large_slow(p, size);
         return;
     }
     if (rc_cfg_debug)
@@ -911,7 +926,7 @@ void alloc_arena_free(void *p, size_t size)
      * thread could have written. */
     if (RC_UNLIKELY(at_load_relaxed(&seg->heap) != h)) {
         block_poison(b, pg->block_size);
-        free_remote(pg, b);
+        free_remote_slow(pg, b);
         return;
     }
     b->next = pg->free;

@@ -45,9 +45,7 @@ static bool os_injected_failure(void)
     while (n != 0) {
         /* A CAS (not fetch_sub) so a countdown at 0 stays at 0. Relaxed:
          * the countdown orders nothing else. */
-        if (atomic_compare_exchange_weak_explicit(&os_fail_countdown, &n, n - 1,
-                                                  memory_order_relaxed,
-                                                  memory_order_relaxed))
+        if (at_cas_weak_relaxed(&os_fail_countdown, &n, n - 1))
             return n == 1;
     }
     return false;
@@ -57,10 +55,7 @@ static void os_account(int64_t delta)
 {
     uint64_t now = at_fetch_add_relaxed(&os_mapped, (uint64_t)delta) + (uint64_t)delta;
     uint64_t peak = at_load_relaxed(&os_peak);
-    while (now > peak &&
-           !atomic_compare_exchange_weak_explicit(&os_peak, &peak, now,
-                                                  memory_order_relaxed,
-                                                  memory_order_relaxed))
+    while (now > peak && !at_cas_weak_relaxed(&os_peak, &peak, now))
         ;
 }
 
@@ -70,7 +65,9 @@ void *_alloc_os_map(size_t size, size_t align)
         errno = ENOMEM;
         return NULL;
     }
-    size_t over = align > ALLOC_OS_PAGE ? size + align : size;
+    /* Any SIZE + ALIGN - page window of page-aligned memory holds an
+     * ALIGN-aligned run of SIZE bytes. */
+    size_t over = align > ALLOC_OS_PAGE ? size + align - ALLOC_OS_PAGE : size;
     if (over < size)
         return NULL;
     char *p = mmap(NULL, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -36,6 +36,12 @@
                                           memory_order_release,              \
                                           memory_order_relaxed)
 
+/* CAS with no ordering at all, for counters that order nothing else. */
+#define at_cas_weak_relaxed(p, expected, desired)                            \
+    atomic_compare_exchange_weak_explicit((p), (expected), (desired),      \
+                                          memory_order_relaxed,              \
+                                          memory_order_relaxed)
+
 /* The acquire half of the Arc pattern: after a release decrement observed
  * the last reference, order everything the other owners did before their
  * decrements before our teardown. On x86-64 this fence is free (TSO: a

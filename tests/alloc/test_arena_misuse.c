@@ -59,6 +59,38 @@ static void double_free_remote(void)
     alloc_arena_free(p, 64);
 }
 
+/* 8-byte blocks have no room for the free mark: the owner's free looks
+ * the block up in the page's free list. */
+static void double_free_8_local(void)
+{
+    void *keep = alloc_arena_malloc(8), *a = alloc_arena_malloc(8), *b = alloc_arena_malloc(8);
+    (void)keep;
+    say(a);
+    alloc_arena_free(a, 8);
+    alloc_arena_free(b, 8);
+    alloc_arena_free(a, 8);         /* not the last one freed */
+}
+
+static void *free_8_twice(void *p)
+{
+    alloc_arena_free(p, 8);
+    alloc_arena_free(p, 8);
+    return NULL;
+}
+
+/* Another thread frees an 8-byte block twice: the page's remote list is
+ * now a cycle, which the owner's collect reports (naming the page). */
+static void double_free_8_remote(void)
+{
+    void *keep = alloc_arena_malloc(8), *p = alloc_arena_malloc(8);
+    (void)keep;
+    say((void *)((uintptr_t)p & ~(uintptr_t)0xffff));
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, free_8_twice, p) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    alloc_arena_collect();
+}
+
 static void double_free_large(void)
 {
     void *p = alloc_arena_malloc(5000);
@@ -214,6 +246,8 @@ int main(int argc, char **argv)
     REQUIRE(rc_cfg_debug);
     expect_death("double free (64 bytes)", double_free_small, "double free of", OURS);
     expect_death("double free, first one remote", double_free_remote, "double free of", OURS);
+    expect_death("double free (8 bytes)", double_free_8_local, "double free of", OURS);
+    expect_death("double free (8 bytes, remote)", double_free_8_remote, "double free of", OURS);
     expect_death("double free (large)", double_free_large,
                  "not a large block the arena handed out", OURS);
     expect_death("free of a stack address", free_stack, "the arena never allocated it", OURS);
