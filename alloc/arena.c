@@ -59,30 +59,20 @@
 #define block_unpoison(p, n) ((void)(p), (void)(n))
 #endif
 
-#define ARENA_SEGMENT_SHIFT 22
-#define ARENA_SEGMENT       ((size_t)1 << ARENA_SEGMENT_SHIFT)
-#define ARENA_PAGE_SHIFT    16
-#define ARENA_PAGE          ((size_t)1 << ARENA_PAGE_SHIFT)
-#define ARENA_SEGMENT_PAGES (ARENA_SEGMENT / ARENA_PAGE)
-/* Blocks carved per extension of a page: at least 4 KiB of them, at least
- * 16 blocks. Carving lazily keeps a barely used page from being resident. */
-#define ARENA_EXTEND_BYTES  4096u
-#define ARENA_EXTEND_MIN    16u
-/* Full pages looked at for remote frees each time a class needs a page. */
-#define ARENA_FULL_SCAN     8
-/* Empty pages a class keeps instead of returning them to the segment: a
- * batch of 1000 blocks of 256 bytes spans 4 pages, and retiring and
- * re-carving them on every batch would dominate the batch benchmark. */
-#define ARENA_KEEP_EMPTY    4
-
-/* Large blocks a heap keeps mapped after their free, for reuse by a later
- * large malloc of the same rounded size, and the largest size it keeps.
- * Each large block is still its own mapping from the OS; the cache only
- * spares the mmap/munmap pair: growing a list to 1000 items reallocates
- * its item array 5 times above 1 KiB, and without the cache list_churn
- * (rcbench-lite) measured 52 ns per append against 32 ns on glibc. */
-#define ARENA_LARGE_CACHE     8
-#define ARENA_LARGE_CACHE_MAX ((size_t)256 << 10)
+/* Layout and tuning knobs: base/config.h (RC_ARENA_*). */
+#define ARENA_SEGMENT_SHIFT   RC_ARENA_SEGMENT_SHIFT
+#define ARENA_SEGMENT         ((size_t)1 << ARENA_SEGMENT_SHIFT)
+#define ARENA_PAGE_SHIFT      RC_ARENA_PAGE_SHIFT
+#define ARENA_PAGE            ((size_t)1 << ARENA_PAGE_SHIFT)
+#define ARENA_SEGMENT_PAGES   (ARENA_SEGMENT / ARENA_PAGE)
+#define ARENA_EXTEND_BYTES    RC_ARENA_EXTEND_BYTES
+#define ARENA_EXTEND_MIN      16u
+#define ARENA_FULL_SCAN       RC_ARENA_FULL_SCAN
+#define ARENA_KEEP_EMPTY      RC_ARENA_KEEP_EMPTY
+#define ARENA_LARGE_CACHE     RC_ARENA_LARGE_CACHE
+#define ARENA_LARGE_CACHE_MAX ((size_t)RC_ARENA_LARGE_CACHE_KIB << 10)
+_Static_assert(ARENA_PAGE >= ALLOC_ARENA_MAX_SMALL * 16, "a page holds at least 16 of the largest blocks");
+_Static_assert(ARENA_SEGMENT_PAGES >= 2 && ARENA_SEGMENT_PAGES <= 1024, "segment of 2..1024 pages");
 
 /* Debug patterns. */
 #define ARENA_FREE_MARK   UINT64_C(0xF7EEB10CF7EEB10C)  /* word 1 of a free block */
@@ -712,6 +702,52 @@ static arena_heap_t *heap_get(void)
 }
 
 /* ------------------------------------------------------------------------
+ * Expensive-tier check (debug builds): every list of heap H agrees with the
+ * page states. Walks every page of every segment H owns.
+ * ---------------------------------------------------------------------- */
+static void heap_validate(arena_heap_t *h)
+{
+    uint64_t listed = 0, in_use = 0, free_listed = 0, not_in_use = 0;
+    for (unsigned ci = 0; ci < ARENA_CLASSES; ci++) {
+        arena_class_t *c = &h->cls[ci];
+        uint32_t kept = 0;
+        if (c->page != (c->first ? c->first : &page_empty))
+            _alloc_fatal("internal: class %u: current page is not the queue head", ci);
+        for (arena_page_t *pg = c->first; pg; pg = pg->next, listed++) {
+            if (!pg->in_use || pg->full || pg->cls != ci || at_load_relaxed(&segment_of(pg)->heap) != h)
+                _alloc_fatal("internal: class %u: bad page %p in the queue", ci, (void *)pg);
+            kept += pg->kept_empty;
+            if (pg->kept_empty && pg->used != 0)
+                _alloc_fatal("internal: class %u: kept-empty page %p has blocks out", ci, (void *)pg);
+        }
+        if (kept != c->nempty || kept > ARENA_KEEP_EMPTY)
+            _alloc_fatal("internal: class %u: %u kept-empty pages, count says %u", ci, kept, c->nempty);
+        for (arena_page_t *pg = c->full_first; pg; pg = pg->next, listed++)
+            if (!pg->in_use || !pg->full || pg->cls != ci || pg->kept_empty)
+                _alloc_fatal("internal: class %u: bad page %p in the full list", ci, (void *)pg);
+    }
+    for (arena_page_t *pg = h->free_pages; pg; pg = pg->next, free_listed++)
+        if (pg->in_use)
+            _alloc_fatal("internal: page %p in use but on the free-page list", (void *)pg);
+    uint32_t nseg = 0;
+    for (arena_segment_t *seg = h->segments; seg; seg = seg->next, nseg++) {
+        uint32_t used = 0;
+        for (size_t i = 1; i < ARENA_SEGMENT_PAGES; i++)
+            used += seg->pages[i].in_use;
+        if (used != seg->used_pages)
+            _alloc_fatal("internal: segment %p: %u pages in use, count says %u",
+                         (void *)seg, used, seg->used_pages);
+        in_use += used;
+        not_in_use += ARENA_SEGMENT_PAGES - 1 - used;
+    }
+    if (nseg != h->nsegments || listed != in_use || free_listed != not_in_use)
+        _alloc_fatal("internal: heap %p: %u segments (count %u), %llu pages listed of %llu in use, "
+                     "%llu free-listed of %llu free", (void *)h, nseg, h->nsegments,
+                     (unsigned long long)listed, (unsigned long long)in_use,
+                     (unsigned long long)free_listed, (unsigned long long)not_in_use);
+}
+
+/* ------------------------------------------------------------------------
  * malloc
  * ---------------------------------------------------------------------- */
 
@@ -775,6 +811,8 @@ RC_SLOW_PATH static void *malloc_small_slow(size_t size)
          *    segment, or from a new segment. */
         if (h->free_pages == NULL && adopt_abandoned(h, false) != 0)
             continue;
+        if (rc_cfg_debug)
+            heap_validate(h);
         if (h->free_pages == NULL && !segment_new(h))
             return NULL;
         pg = h->free_pages;
@@ -982,6 +1020,8 @@ void alloc_arena_collect(void)
         if (seg->used_pages == 0)
             segment_release(h, seg);
     }
+    if (rc_cfg_debug)
+        heap_validate(h);
 }
 
 void alloc_arena_stats(alloc_stats_t *out)
