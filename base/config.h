@@ -62,10 +62,11 @@ _Static_assert(RC_SMALL_INT_MIN <= 0 && RC_SMALL_INT_MAX >= 0,
 #ifndef RC_ARENA_FULL_SCAN
 #define RC_ARENA_FULL_SCAN 8
 #endif
-/* Empty pages a class keeps rather than returning them to their segment.
- * A batch of 1000 256-byte blocks spans 4 pages; with 0, rcbench-alloc's
- * batch at 256 B measured 5.3-6.2 ns per pair against 5.2-5.3 ns with 4
- * (build with -DRC_ARENA_KEEP_EMPTY=0 to compare). */
+/* Empty pages a class keeps rather than returning them to their segment (a
+ * hedge against retiring and re-taking a page on every batch). Not tuned:
+ * rcbench-alloc --patterns batch --sizes 64,256 --backends arena, built
+ * with -DRC_ARENA_KEEP_EMPTY=0 and run alternately with the default three
+ * times, showed no difference beyond the noise (4.2-6.8 ns either way). */
 #ifndef RC_ARENA_KEEP_EMPTY
 #define RC_ARENA_KEEP_EMPTY 4
 #endif
