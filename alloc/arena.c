@@ -472,16 +472,23 @@ static bool segment_new(arena_heap_t *h)
     return true;
 }
 
+/* Marks PG (all blocks back) unused in its segment; the caller lists it. */
+static void page_unuse(arena_page_t *pg)
+{
+    pg->in_use = 0;
+    pg->free = NULL;
+    at_fetch_sub_relaxed(&pages_in_use, 1);
+    segment_of(pg)->used_pages--;
+}
+
 /* Returns PG (in no list, all blocks back) to its segment, and the segment
  * to the OS when it is empty and not the heap's last. */
 static void page_retire(arena_heap_t *h, arena_page_t *pg)
 {
     arena_segment_t *seg = segment_of(pg);
-    pg->in_use = 0;
-    pg->free = NULL;
-    at_fetch_sub_relaxed(&pages_in_use, 1);
+    page_unuse(pg);
     free_page_push(h, pg);
-    if (--seg->used_pages == 0 && h->nsegments > 1)
+    if (seg->used_pages == 0 && h->nsegments > 1)
         segment_release(h, seg);
 }
 
@@ -563,10 +570,7 @@ static bool segment_adopt(arena_heap_t *h, arena_segment_t *seg)
         }
         page_collect_remote(pg);
         if (pg->used == 0) {
-            pg->in_use = 0;
-            pg->free = NULL;
-            at_fetch_sub_relaxed(&pages_in_use, 1);
-            seg->used_pages--;
+            page_unuse(pg);
             free_page_push(h, pg);
         } else {
             page_place(h, pg);
@@ -642,12 +646,8 @@ static void heap_abandon(arena_heap_t *h)
             if (!pg->in_use)
                 continue;
             page_collect_remote(pg);
-            if (pg->used == 0) {
-                pg->in_use = 0;
-                pg->free = NULL;
-                at_fetch_sub_relaxed(&pages_in_use, 1);
-                seg->used_pages--;
-            }
+            if (pg->used == 0)
+                page_unuse(pg);
         }
         if (seg->used_pages == 0) {
             segment_unmap(seg);

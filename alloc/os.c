@@ -28,6 +28,7 @@
 
 #include "alloc/alloc.h"
 #include "base/config.h"
+#include "base/fatal.h"
 
 static RC_ATOMIC(uint64_t) os_mapped;
 static RC_ATOMIC(uint64_t) os_peak;
@@ -98,14 +99,9 @@ uint64_t _alloc_os_peak(void) { return at_load_relaxed(&os_peak); }
 
 void _alloc_fatal(const char *fmt, ...)
 {
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "rcbench: alloc: %s\n", line);
-    fflush(stderr);
-    abort();
+    rc_vfatal_line("alloc", fmt, ap);
 }
 
 /* ------------------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/fatal.h"
 #include "rc/rc.h"
 
 _Thread_local rc_thread_t *_rc_thread_tls;
@@ -88,12 +89,7 @@ rc_stats_t rc_stats_get(void)
 
 void rc_fatal(const char *fmt, ...)
 {
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "rcbench: fatal: %s\n", line);
-    fflush(stderr);
-    abort();
+    rc_vfatal_line("fatal", fmt, ap);
 }

@@ -26,6 +26,7 @@
 #include "base/config.h"
 #include "tests/alloc/arena_test.h"
 #include "tests/check.h"
+#include "tests/death.h"
 
 static void say(const void *p)
 {
@@ -175,46 +176,13 @@ static void free_large_as_small(void)
     alloc_arena_free(p, 64);
 }
 
-static char *read_all(int fd, char *buf, size_t cap)
-{
-    size_t n = 0;
-    ssize_t r;
-    while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) > 0)
-        n += (size_t)r;
-    buf[n] = '\0';
-    return buf;
-}
-
 typedef enum { OURS, ASAN_FIRST } who_t;
 
 static void expect_death(const char *name, void (*fn)(void), const char *what, who_t asan)
 {
-    static char out_buf[4096], err_buf[65536];
-    int out[2], err[2];
-    REQUIRE(pipe(out) == 0 && pipe(err) == 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        close(out[0]);
-        close(err[0]);
-        fn();
-        _exit(0);               /* the check did not fire */
-    }
-    close(out[1]);
-    close(err[1]);
-    /* stdout to EOF, then stderr: fine while the child's stderr fits the
-     * pipe (64 KiB; an ASan report is a few KiB). */
-    char addr[64];
-    snprintf(addr, sizeof addr, "%s", read_all(out[0], out_buf, sizeof out_buf));
-    addr[strcspn(addr, "\n")] = '\0';
-    char *msg = read_all(err[0], err_buf, sizeof err_buf);
-    int status;
-    REQUIRE(waitpid(pid, &status, 0) == pid);
-    close(out[0]);
-    close(err[0]);
+    death_t d = death_run(fn);
+    const char *msg = d.msg, *addr = d.addr;
+    int status = d.status;
 
     bool ok;
     if (RC_ASAN && asan == ASAN_FIRST) {

@@ -12,6 +12,7 @@
 
 #include "rc/rc.h"
 #include "tests/check.h"
+#include "tests/death.h"
 
 typedef void (*misuse_fn)(void);
 
@@ -56,43 +57,11 @@ static void child_decref_of_container_freed_by_parent(void)
     rc_decref(x);
 }
 
-static char *read_all(int fd)
-{
-    static char buf[8192];
-    size_t n = 0;
-    ssize_t r;
-    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
-        n += (size_t)r;
-    buf[n] = '\0';
-    return buf;
-}
-
 static void expect_death(const char *name, misuse_fn fn, const char *type, const char *what)
 {
-    int out[2], err[2];
-    REQUIRE(pipe(out) == 0 && pipe(err) == 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        close(out[0]);
-        close(err[0]);
-        fn();
-        _exit(0);               /* the detector did not fire */
-    }
-    close(out[1]);
-    close(err[1]);
-    char addr[64];
-    snprintf(addr, sizeof addr, "%s", read_all(out[0]));
-    addr[strcspn(addr, "\n")] = '\0';
-    char *msg = read_all(err[0]);
-    int status;
-    REQUIRE(waitpid(pid, &status, 0) == pid);
-    close(out[0]);
-    close(err[0]);
-
+    death_t d = death_run(fn);
+    const char *msg = d.msg, *addr = d.addr;
+    int status = d.status;
     bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
     char want_type[64];
     snprintf(want_type, sizeof want_type, "(%s)", type);
