@@ -160,7 +160,7 @@ void _rc_fault_freed(const rc_obj_t *o, const char *op)
              op, (const void *)o, o->type->name, RC_STRATEGY_NAME);
 }
 
-void rc_debug_set_refcnt(rc_obj_t *o, uint64_t word) { _rc_word_set(o, word); }
+void rc_debug_set_refcnt(rc_obj_t *o, uint64_t count) { _rc_count_set(o, count); }
 
 /* ---- int and the small-int cache -------------------------------------- */
 

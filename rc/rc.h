@@ -203,8 +203,10 @@ static inline void rc_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg)
         o->type->traverse(o, visit, arg);
 }
 
-/* Test hook: overwrite the count word (saturation tests). */
-void rc_debug_set_refcnt(rc_obj_t *o, uint64_t word);
+/* Test hook: set the owner-side count (the count word for plain and
+ * atomic, the local count for biased) for saturation tests; counts above
+ * rc_count_max saturate into immortality. */
+void rc_debug_set_refcnt(rc_obj_t *o, uint64_t count);
 
 #endif /* RC_FLAVOUR_H */
 

@@ -78,6 +78,9 @@ static inline void _rc_atomic_init_immortal(rc_atomic_obj_t *o) { at_store_relax
 static inline void _rc_atomic_word_set(rc_atomic_obj_t *o, uint64_t w) { at_store_relaxed(&o->refcnt_shared, w); }
 #define _rc_atomic_dead_next(o) ((o)->dead_next)
 
+/* Test hook: the count (the whole word for a mortal object). */
+static inline void _rc_atomic_count_set(rc_atomic_obj_t *o, uint64_t n) { at_store_relaxed(&o->refcnt_shared, n); }
+#define rc_atomic_count_max INT64_MAX   /* counts saturate above this */
 #define rc_atomic_uses_gil 0   /* no GIL: threads share objects freely */
 static inline void rc_atomic_thread_attach(void) { (void)rc_thread_self(); }
 static inline void rc_atomic_thread_detach(void) { }

@@ -73,6 +73,9 @@ static inline void _rc_plain_word_set(rc_plain_obj_t *o, uint64_t w) { o->refcnt
 
 /* Threads: attach before touching shared objects, detach before blocking
  * or exiting; call rc_plain_safepoint regularly (every few thousand ops). */
+/* Test hook: the count (the whole word for a mortal object). */
+static inline void _rc_plain_count_set(rc_plain_obj_t *o, uint64_t n) { o->refcnt = n; }
+#define rc_plain_count_max INT64_MAX   /* counts saturate above this */
 #define rc_plain_uses_gil 1   /* shared work runs under the GIL */
 static inline void rc_plain_thread_attach(void) { rc_gil_acquire(); }   /* registers the thread too */
 static inline void rc_plain_thread_detach(void) { rc_gil_release(); }

@@ -9,12 +9,17 @@
 #           every call or jump out of the function goes to the strategy's
 #           own _decref_slow (matched on the relocation, so a tail jmp and a
 #           call are judged alike).
+# biased instead: incref tests the local count's immortal bit (bit 31)
+# first, then the owner path is a plain store of the owner word (no
+# read-modify-write, no lock) and the other path one `lock add` on the
+# shared word at 8(%rdi); decref has no lock at all (the owner's store, or
+# a jump to _merge_zero_slow / _decref_shared_slow).
 # Exit 0 when all hold; 77 (ctest: skipped) for a strategy without stated
 # expectations; 1 with the disassembly otherwise.
 set -eu
 objdump=$1 obj=$2 strategy=$3
 
-case $strategy in plain|atomic) ;; *) echo "no fast-path expectations for '$strategy'"; exit 77 ;; esac
+case $strategy in plain|atomic|biased) ;; *) echo "no fast-path expectations for '$strategy'"; exit 77 ;; esac
 
 body() { # disassembly of function $1, relocations shown
     "$objdump" -dr --no-show-raw-insn "$obj" |
@@ -24,7 +29,26 @@ fail() { echo "FAIL ($strategy): $1"; echo "--- asm_incref"; body asm_incref; ec
 
 inc=$(body asm_incref)
 [ -n "$inc" ] || fail "asm_incref not found in $obj"
-echo "$inc" | grep -Eq 'call|R_X86_64_' && fail "incref calls out"
+echo "$inc" | grep -Eq 'call|R_X86_64_(PLT|PC)' && fail "incref calls out"
+
+if [ "$strategy" = biased ]; then
+    echo "$inc" | awk '/test[[:space:]]+\$0x80000000/ { t = 1 } /\(%rdi\)$/ && /mov[[:space:]]+%r/ { exit !t } END { }' ||
+        fail "incref: no immortal test before the owner's store"
+    [ "$(echo "$inc" | grep -Ec 'mov[[:space:]]+%r[a-z0-9]+,\(%rdi\)')" -eq 1 ] ||
+        fail "incref: expected one plain store of the owner word"
+    [ "$(echo "$inc" | grep -Ec 'lock[[:space:]]+add[bwlq]?[[:space:]]+[^,]*,0x8\(%rdi\)')" -eq 1 ] ||
+        fail "incref: expected one lock add on the shared word"
+    echo "$inc" | grep -E '(add|sub|inc|xadd)[bwlq]?[[:space:]]+[^,]*,?\(%rdi\)' | grep -vq lock &&
+        fail "incref: the owner path must not read-modify-write memory"
+    dec=$(body asm_decref)
+    echo "$dec" | grep -q lock && fail "decref: no locked instruction on the inline path"
+    others=$(echo "$dec" | grep -E 'R_X86_64_(PLT|PC)' |
+             grep -Ev "_rc_biased_(merge_zero|decref_shared)_slow" || true)
+    [ -z "$others" ] || fail "decref reaches something other than its slow paths: $others"
+    echo "ok (biased): owner incref is a plain store, other threads' one lock add"
+    echo "$inc" | sed 's/^/    /'
+    exit 0
+fi
 rmw_re='(add|sub|inc|xadd)[bwlq]?[[:space:]]+[^,]*,?\(%rdi\)'
 rmw=$(echo "$inc" | grep -Ec "$rmw_re" || true)
 [ "$rmw" -eq 1 ] || fail "incref: expected one read-modify-write of the count word, found $rmw"

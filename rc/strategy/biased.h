@@ -1,0 +1,201 @@
+/* rc/strategy/biased.h — biased reference counting (Choi, Shull, Torrellas,
+ * PACT 2018; CPython's free-threaded build, PEP 703).
+ *
+ * Every object is owned by the thread that made it. The owner counts in a
+ * local field with a relaxed load and a relaxed store (never a
+ * read-modify-write: it is the only writer); every other thread counts in
+ * an atomic shared field. The true count is local + shared, and shared may
+ * be negative (others released references the owner's count holds).
+ *
+ *   owner_local  bits 63..32: owner thread id (0: none — immortal, or merged)
+ *                bits 31..0 : local count; bit 31 set = immortal. 2^31 - 1
+ *                owner increfs carry into bit 31 (saturation = immortality).
+ *   shared       (count << 2) | state, count signed 62-bit; state 0 default,
+ *                2 queued (on the owner's merge queue), 3 merged (unowned:
+ *                every thread uses shared; the owner fields are 0).
+ *   merge_next   link on the owner's merge queue; the dealloc stack's link
+ *                once the object is dead.
+ *
+ * incref: one relaxed load of owner_local; one test (immortal: never
+ * written); owner: relaxed store of local + 1; other: relaxed fetch_add on
+ * shared. decref: owner: relaxed store of local - 1 and, at zero, the
+ * implicit merge (free when shared is 0, else unbias); other: a release CAS
+ * loop on shared (as CPython's _Py_DecRefShared) — a decrement that would
+ * take a default-state shared count below zero instead marks the object
+ * queued, keeps the reference for the queue, and pushes the object onto the
+ * owner's lock-free merge queue (at most once: only the transition from
+ * state 0 queues). The owner merges at its next safepoint (local + shared -
+ * the queue's reference: free at 0, else merged). A merged object reaching
+ * count 0 is freed by the thread that got it there. A thread that exits
+ * drains its queue and marks it dead; whoever would queue onto a dead
+ * owner merges the object itself (the dead owner's local count no longer
+ * moves). Thread ids are 32-bit, handed out once, never reused.
+ * Threading: any thread may incref/decref any object it holds a reference
+ * to; call rc_biased_safepoint regularly on threads that own objects.
+ */
+#ifndef RC_RC_H_INSIDE
+#error "include rc/rc.h, not rc/strategy/biased.h"
+#endif
+#ifndef RC_STRATEGY_BIASED_H
+#define RC_STRATEGY_BIASED_H
+
+#define RC_STRATEGY_BIASED 1
+
+typedef struct rc_biased_type rc_biased_type_t;
+
+#define RC_BIASED_LOCAL_MASK      UINT64_C(0xFFFFFFFF)
+#define RC_BIASED_LOCAL_IMMORTAL  UINT64_C(0x80000000)      /* bit 31 of owner_local */
+#define RC_BIASED_IMMORTAL_INIT   UINT64_C(0xC0000000)      /* no owner, local immortal */
+#define RC_BIASED_SHARED_SHIFT    2
+#define RC_BIASED_SHARED_ONE      ((int64_t)1 << RC_BIASED_SHARED_SHIFT)
+#define RC_BIASED_STATE_MASK      3
+#define RC_BIASED_QUEUED          2
+#define RC_BIASED_MERGED          3
+/* A shared count this high is reported immortal and is never freed (it
+ * would take 2^59 decrements to come back): saturation of the shared field
+ * without a test on the fast path, since fetch_add cannot overflow the
+ * 62-bit count from here in any realistic run. */
+#define RC_BIASED_SHARED_SATURATED ((int64_t)1 << 60)
+#define RC_BIASED_NO_TID          UINT32_MAX                /* a thread without an id */
+_Static_assert((RC_BIASED_IMMORTAL_INIT & RC_BIASED_LOCAL_IMMORTAL) != 0, "immortal init must be immortal");
+_Static_assert((RC_REFCNT_FREED & RC_BIASED_LOCAL_IMMORTAL) != 0, "the freed poison must read as immortal");
+
+typedef struct rc_biased_obj {
+    RC_ATOMIC(uint64_t) owner_local;       /* owner-written (tid << 32 | local) */
+    RC_ATOMIC(int64_t) shared;             /* any thread: count << 2 | state */
+    union {
+        struct rc_biased_obj *merge_next;  /* queued: written by the queuing thread before its push */
+        struct rc_biased_obj *dead_next;   /* once dead: link on the dealloc stack */
+    };
+    const rc_biased_type_t *type;
+} rc_biased_obj_t;
+
+/* The calling thread's id and its merge queue (RC_BIASED_NO_TID / NULL
+ * until the thread first makes an object or attaches). */
+extern _Thread_local uint32_t _rc_biased_tid;
+extern _Thread_local RC_ATOMIC(uintptr_t) *_rc_biased_queue;
+
+void _rc_biased_dealloc(rc_biased_obj_t *o);
+uint32_t _rc_biased_thread_init_slow(void);
+void _rc_biased_decref_shared_slow(rc_biased_obj_t *o);
+void _rc_biased_merge_zero_slow(rc_biased_obj_t *o);
+void _rc_biased_merge_queue_slow(void);
+RC_NORETURN void _rc_biased_fault_freed(const rc_biased_obj_t *o, const char *op);
+RC_NORETURN void _rc_biased_fault_underflow(const rc_biased_obj_t *o);
+
+static RC_ALWAYS_INLINE bool rc_biased_is_immortal(const rc_biased_obj_t *o)
+{
+    return (at_load_relaxed(&((rc_biased_obj_t *)o)->owner_local) & RC_BIASED_LOCAL_IMMORTAL) != 0;
+}
+
+static RC_ALWAYS_INLINE void rc_biased_incref(rc_biased_obj_t *o)
+{
+    uint64_t w = at_load_relaxed(&o->owner_local);
+    if (RC_UNLIKELY(w & RC_BIASED_LOCAL_IMMORTAL)) {    /* immortal (or poisoned): never written */
+        if (rc_cfg_debug && w == RC_REFCNT_FREED)
+            _rc_biased_fault_freed(o, "incref");
+        return;
+    }
+    if (RC_LIKELY((uint32_t)(w >> 32) == _rc_biased_tid))
+        at_store_relaxed(&o->owner_local, w + 1);        /* owner: single writer */
+    else
+        at_fetch_add_relaxed(&o->shared, RC_BIASED_SHARED_ONE);  /* a new reference orders nothing */
+}
+
+static RC_ALWAYS_INLINE void rc_biased_decref(rc_biased_obj_t *o)
+{
+    uint64_t w = at_load_relaxed(&o->owner_local);
+    if (RC_UNLIKELY(w & RC_BIASED_LOCAL_IMMORTAL)) {
+        if (rc_cfg_debug && w == RC_REFCNT_FREED)
+            _rc_biased_fault_freed(o, "decref");
+        return;
+    }
+    if (RC_LIKELY((uint32_t)(w >> 32) == _rc_biased_tid)) {
+        if (rc_cfg_debug && (w & RC_BIASED_LOCAL_MASK) == 0)
+            _rc_biased_fault_underflow(o);
+        at_store_relaxed(&o->owner_local, w - 1);
+        if (RC_UNLIKELY((w & RC_BIASED_LOCAL_MASK) == 1))
+            _rc_biased_merge_zero_slow(o);                /* implicit merge */
+        return;
+    }
+    _rc_biased_decref_shared_slow(o);
+}
+
+/* The true count, local + shared (RC_REFCNT_IMMORTAL for an immortal or a
+ * saturated object). Exact at a safepoint of every thread touching o; a
+ * queued object's count includes the queue's reference. */
+static inline int64_t rc_biased_refcount(const rc_biased_obj_t *o)
+{
+    rc_biased_obj_t *m = (rc_biased_obj_t *)o;
+    uint64_t w = at_load_relaxed(&m->owner_local);
+    if (rc_cfg_debug && w == RC_REFCNT_FREED)
+        _rc_biased_fault_freed(o, "refcount");
+    int64_t shared = at_load_relaxed(&m->shared) >> RC_BIASED_SHARED_SHIFT;   /* arithmetic */
+    if ((w & RC_BIASED_LOCAL_IMMORTAL) || shared >= RC_BIASED_SHARED_SATURATED)
+        return RC_REFCNT_IMMORTAL;
+    return (int64_t)(w & RC_BIASED_LOCAL_MASK) + shared;
+}
+
+static inline uint32_t _rc_biased_self_tid(void)
+{
+    uint32_t tid = _rc_biased_tid;
+    return RC_LIKELY(tid != RC_BIASED_NO_TID) ? tid : _rc_biased_thread_init_slow();
+}
+
+/* Initialisation happens before the object is published to other threads
+ * (publication carries its own release), so relaxed stores suffice. */
+static inline void _rc_biased_init_mortal(rc_biased_obj_t *o)
+{
+    at_store_relaxed(&o->owner_local, ((uint64_t)_rc_biased_self_tid() << 32) | 1);
+    at_store_relaxed(&o->shared, 0);
+}
+static inline void _rc_biased_init_immortal(rc_biased_obj_t *o)
+{
+    at_store_relaxed(&o->owner_local, RC_BIASED_IMMORTAL_INIT);
+    at_store_relaxed(&o->shared, 0);
+}
+/* The owner word, raw (debug poisoning). */
+static inline void _rc_biased_word_set(rc_biased_obj_t *o, uint64_t w) { at_store_relaxed(&o->owner_local, w); }
+/* Test hook: the owner-side count (local), owner kept. */
+static inline void _rc_biased_count_set(rc_biased_obj_t *o, uint64_t n)
+{
+    uint64_t w = at_load_relaxed(&o->owner_local);
+    at_store_relaxed(&o->owner_local, (w & ~RC_BIASED_LOCAL_MASK) | (n & RC_BIASED_LOCAL_MASK));
+}
+#define rc_biased_count_max ((int64_t)INT32_MAX)   /* local counts saturate above this */
+#define _rc_biased_dead_next(o) ((o)->dead_next)
+
+#define rc_biased_uses_gil 0   /* no GIL */
+static inline void rc_biased_thread_attach(void) { (void)rc_thread_self(); (void)_rc_biased_self_tid(); }
+static inline void rc_biased_thread_detach(void) { }
+/* Merges what other threads queued for this owner. */
+static inline void rc_biased_safepoint(void)
+{
+    RC_ATOMIC(uintptr_t) *q = _rc_biased_queue;
+    if (RC_UNLIKELY(q != NULL && at_load_relaxed(q) != 0))
+        _rc_biased_merge_queue_slow();
+}
+
+/* Inspection, for tests and the harness. Process-wide counters. */
+uint64_t rc_biased_queued_total(void);      /* objects pushed onto a merge queue */
+uint64_t rc_biased_merged_total(void);      /* objects taken off one and merged */
+uint64_t rc_biased_orphan_merges(void);     /* merged by a non-owner: owner had exited */
+static inline uint32_t rc_biased_owner_of(const rc_biased_obj_t *o)
+{
+    return (uint32_t)(at_load_relaxed(&((rc_biased_obj_t *)o)->owner_local) >> 32);
+}
+static inline int rc_biased_shared_state(const rc_biased_obj_t *o)
+{
+    return (int)(at_load_relaxed(&((rc_biased_obj_t *)o)->shared) & RC_BIASED_STATE_MASK);
+}
+/* Test hook: set both counters (state kept). */
+static inline void rc_biased_debug_set_counts(rc_biased_obj_t *o, uint32_t local, int64_t shared_count)
+{
+    uint64_t w = at_load_relaxed(&o->owner_local);
+    at_store_relaxed(&o->owner_local, (w & ~RC_BIASED_LOCAL_MASK) | local);
+    int64_t s = at_load_relaxed(&o->shared);
+    at_store_relaxed(&o->shared, (int64_t)((uint64_t)shared_count << RC_BIASED_SHARED_SHIFT) |
+                                 (s & RC_BIASED_STATE_MASK));
+}
+
+#endif /* RC_STRATEGY_BIASED_H */
