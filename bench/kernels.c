@@ -3,6 +3,9 @@
  * The placeholder suite until the Google Benchmark harness lands:
  *   tl_incdec   incref+decref pairs on one thread-local object (the
  *               strategy's fast path and nothing else);
+ *   foreign_incdec  the same on an object another thread made (and has
+ *               exited): biased's non-owner path; plain and atomic count
+ *               the same way as in tl_incdec;
  *   list_churn  append a fresh int (outside the small-int cache) to a list,
  *               dropping the list every 1000 appends: allocation, incref on
  *               append, decref of every element on drop;
@@ -10,6 +13,8 @@
  *               operation is one node made and freed.
  * Threading: run on the calling thread, attached; safepoint every batch.
  */
+#include <pthread.h>
+
 #include "alloc/alloc.h"
 #include "bench/bench.h"
 #include "rc/rc.h"
@@ -35,6 +40,34 @@ static uint64_t tl_incdec(uint64_t n)
     }
     uint64_t sum = (uint64_t)rc_refcount(o);
     rc_decref(o);
+    return sum;
+}
+
+static void *make_foreign(void *arg)
+{
+    rc_thread_attach();
+    *(rc_obj_t **)arg = must(rc_int_new(1 << 21));
+    rc_thread_detach();
+    return NULL;
+}
+
+static uint64_t foreign_incdec(uint64_t n)
+{
+    rc_obj_t *o = NULL;
+    pthread_t t;
+    rc_thread_detach();                 /* plain: the maker needs the GIL */
+    if (pthread_create(&t, NULL, make_foreign, &o) != 0 || pthread_join(t, NULL) != 0)
+        rc_fatal("foreign_incdec: cannot run the thread that makes the object");
+    rc_thread_attach();
+    for (uint64_t i = 0; i < n; i++) {
+        rc_incref(o);
+        RC_COMPILER_BARRIER();
+        rc_decref(o);
+        if ((i & 4095) == 0)
+            rc_safepoint();
+    }
+    uint64_t sum = (uint64_t)rc_refcount(o);
+    rc_decref(o);                       /* biased: its owner is gone, merged here */
     return sum;
 }
 
@@ -95,6 +128,7 @@ const bench_kernels_t bench_kernels = {
     .header_bytes = (unsigned)sizeof(rc_obj_t),
     .k = {
         { "tl_incdec", "incref+decref pair", tl_incdec },
+        { "foreign_incdec", "incref+decref pair, object of another thread", foreign_incdec },
         { "list_churn", "append of a new int, later freed", list_churn },
         { "tree", "node made and freed", tree },
     },

@@ -70,7 +70,7 @@ int main(int argc, char **argv)
     (void)sink;
 
     printf("rcbench-lite: 1 thread, %" PRIu64 " ops x %d repetitions (median), interleaved\n", ops, REPS);
-    printf("%-12s %-8s %7s %10s %9s  %s\n", "kernel", "strategy", "header", "ns/op", "/atomic", "one op is");
+    printf("%-15s %-8s %7s %10s %9s  %s\n", "kernel", "strategy", "header", "ns/op", "/atomic", "one op is");
     for (int k = 0; k < BENCH_KERNELS; k++) {
         double med[NSTRAT], atomic_med = 0;
         for (size_t s = 0; s < NSTRAT; s++) {
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
                 atomic_med = med[s];
         }
         for (size_t s = 0; s < NSTRAT; s++)
-            printf("%-12s %-8s %6uB %10.3f %8.2fx  %s\n", strategies[s]->k[k].name,
+            printf("%-15s %-8s %6uB %10.3f %8.2fx  %s\n", strategies[s]->k[k].name,
                    strategies[s]->strategy, strategies[s]->header_bytes, med[s],
                    atomic_med > 0 ? med[s] / atomic_med : 0.0, strategies[s]->k[k].op);
     }

@@ -23,6 +23,7 @@
 #include "rc/rc.h"
 
 _Thread_local uint32_t _rc_biased_tid = RC_BIASED_NO_TID;
+_Thread_local uint64_t _rc_biased_tid_hi = (uint64_t)RC_BIASED_NO_TID << 32;
 _Thread_local RC_ATOMIC(uintptr_t) *_rc_biased_queue;
 
 #define QUEUE_DEAD   ((uintptr_t)1)
@@ -180,6 +181,7 @@ static void thread_exit(void *arg)
     merge_list((rc_biased_obj_t *)at_exchange_acq_rel(q, QUEUE_DEAD));
     _rc_biased_queue = NULL;
     _rc_biased_tid = RC_BIASED_NO_TID;
+    _rc_biased_tid_hi = (uint64_t)RC_BIASED_NO_TID << 32;
 }
 
 static void exit_key_create(void)
@@ -199,5 +201,6 @@ RC_SLOW_PATH uint32_t _rc_biased_thread_init_slow(void)
         rc_fatal("pthread_setspecific failed: cannot drain biased merge queues at thread exit");
     _rc_biased_queue = q;
     _rc_biased_tid = tid;
+    _rc_biased_tid_hi = (uint64_t)tid << 32;
     return tid;
 }

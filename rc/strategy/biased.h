@@ -16,9 +16,10 @@
  *   merge_next   link on the owner's merge queue; the dealloc stack's link
  *                once the object is dead.
  *
- * incref: one relaxed load of owner_local; one test (immortal: never
- * written); owner: relaxed store of local + 1; other: relaxed fetch_add on
- * shared. decref: owner: relaxed store of local - 1 and, at zero, the
+ * incref: one relaxed load of owner_local; owner of a mortal object (one
+ * xor and compare against the thread's id, which also excludes immortals):
+ * relaxed store of local + 1; otherwise an immortal is never written, and
+ * any other thread does a relaxed fetch_add on shared. decref: owner: relaxed store of local - 1 and, at zero, the
  * implicit merge (free when shared is 0, else unbias); other: a release CAS
  * loop on shared (as CPython's _Py_DecRefShared) — a decrement that would
  * take a default-state shared count below zero instead marks the object
@@ -73,6 +74,10 @@ typedef struct rc_biased_obj {
 /* The calling thread's id and its merge queue (RC_BIASED_NO_TID / NULL
  * until the thread first makes an object or attaches). */
 extern _Thread_local uint32_t _rc_biased_tid;
+/* The id in the owner word's position (tid << 32): owner_local ^ this is
+ * below RC_BIASED_LOCAL_IMMORTAL exactly when the caller owns a mortal
+ * object, so the owner's fast path is one xor and one compare. */
+extern _Thread_local uint64_t _rc_biased_tid_hi;
 extern _Thread_local RC_ATOMIC(uintptr_t) *_rc_biased_queue;
 
 void _rc_biased_dealloc(rc_biased_obj_t *o);
@@ -91,31 +96,32 @@ static RC_ALWAYS_INLINE bool rc_biased_is_immortal(const rc_biased_obj_t *o)
 static RC_ALWAYS_INLINE void rc_biased_incref(rc_biased_obj_t *o)
 {
     uint64_t w = at_load_relaxed(&o->owner_local);
+    if (RC_LIKELY((w ^ _rc_biased_tid_hi) < RC_BIASED_LOCAL_IMMORTAL)) {
+        at_store_relaxed(&o->owner_local, w + 1);        /* owner, mortal: single writer */
+        return;
+    }
     if (RC_UNLIKELY(w & RC_BIASED_LOCAL_IMMORTAL)) {    /* immortal (or poisoned): never written */
         if (rc_cfg_debug && w == RC_REFCNT_FREED)
             _rc_biased_fault_freed(o, "incref");
         return;
     }
-    if (RC_LIKELY((uint32_t)(w >> 32) == _rc_biased_tid))
-        at_store_relaxed(&o->owner_local, w + 1);        /* owner: single writer */
-    else
-        at_fetch_add_relaxed(&o->shared, RC_BIASED_SHARED_ONE);  /* a new reference orders nothing */
+    at_fetch_add_relaxed(&o->shared, RC_BIASED_SHARED_ONE);  /* a new reference orders nothing */
 }
 
 static RC_ALWAYS_INLINE void rc_biased_decref(rc_biased_obj_t *o)
 {
     uint64_t w = at_load_relaxed(&o->owner_local);
+    if (RC_LIKELY((w ^ _rc_biased_tid_hi) < RC_BIASED_LOCAL_IMMORTAL)) {
+        if (rc_cfg_debug && (w & RC_BIASED_LOCAL_MASK) == 0)
+            _rc_biased_fault_underflow(o);
+        at_store_relaxed(&o->owner_local, w - 1);        /* owner, mortal: single writer */
+        if (RC_UNLIKELY((w & RC_BIASED_LOCAL_MASK) == 1))
+            _rc_biased_merge_zero_slow(o);                /* implicit merge */
+        return;
+    }
     if (RC_UNLIKELY(w & RC_BIASED_LOCAL_IMMORTAL)) {
         if (rc_cfg_debug && w == RC_REFCNT_FREED)
             _rc_biased_fault_freed(o, "decref");
-        return;
-    }
-    if (RC_LIKELY((uint32_t)(w >> 32) == _rc_biased_tid)) {
-        if (rc_cfg_debug && (w & RC_BIASED_LOCAL_MASK) == 0)
-            _rc_biased_fault_underflow(o);
-        at_store_relaxed(&o->owner_local, w - 1);
-        if (RC_UNLIKELY((w & RC_BIASED_LOCAL_MASK) == 1))
-            _rc_biased_merge_zero_slow(o);                /* implicit merge */
         return;
     }
     _rc_biased_decref_shared_slow(o);

@@ -9,11 +9,13 @@
 #           every call or jump out of the function goes to the strategy's
 #           own _decref_slow (matched on the relocation, so a tail jmp and a
 #           call are judged alike).
-# biased instead: incref tests the local count's immortal bit (bit 31)
-# first, then the owner path is a plain store of the owner word (no
-# read-modify-write, no lock) and the other path one `lock add` on the
-# shared word at 8(%rdi); decref has no lock at all (the owner's store, or
-# a jump to _merge_zero_slow / _decref_shared_slow).
+# biased instead: incref compares the owner word with the thread's id (one
+# xor and an unsigned compare against 0x7fffffff, which also rules out
+# immortals) before the owner's plain store of the word (no
+# read-modify-write, no lock); an immortal test (bit 31) guards the other
+# path, one `lock add` on the shared word at 8(%rdi). decref has no lock at
+# all (the owner's store, or a jump to _merge_zero_slow /
+# _decref_shared_slow).
 # Exit 0 when all hold; 77 (ctest: skipped) for a strategy without stated
 # expectations; 1 with the disassembly otherwise.
 set -eu
@@ -32,8 +34,11 @@ inc=$(body asm_incref)
 echo "$inc" | grep -Eq 'call|R_X86_64_(PLT|PC)' && fail "incref calls out"
 
 if [ "$strategy" = biased ]; then
-    echo "$inc" | awk '/test[[:space:]]+\$0x80000000/ { t = 1 } /\(%rdi\)$/ && /mov[[:space:]]+%r/ { exit !t } END { }' ||
-        fail "incref: no immortal test before the owner's store"
+    echo "$inc" | awk '/xor[[:space:]]/ { x = 1 } x && /cmp[[:space:]]+\$0x7fffffff,/ { t = 1 }
+                       /\(%rdi\)$/ && /mov[[:space:]]+%r/ { exit !t } END { }' ||
+        fail "incref: no owner/immortal compare before the owner's store"
+    echo "$inc" | awk '/test[[:space:]]+\$0x80000000/ { t = 1 } /lock/ { exit !t } END { }' ||
+        fail "incref: no immortal test before the shared lock add"
     [ "$(echo "$inc" | grep -Ec 'mov[[:space:]]+%r[a-z0-9]+,\(%rdi\)')" -eq 1 ] ||
         fail "incref: expected one plain store of the owner word"
     [ "$(echo "$inc" | grep -Ec 'lock[[:space:]]+add[bwlq]?[[:space:]]+[^,]*,0x8\(%rdi\)')" -eq 1 ] ||
