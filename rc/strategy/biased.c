@@ -69,7 +69,18 @@ static RC_ATOMIC(uintptr_t) *queue_of(uint32_t tid)
  * meanwhile. Returns the merged count. */
 static int64_t explicit_merge(rc_biased_obj_t *o, int64_t extra)
 {
-    int64_t local = (int64_t)(at_load_relaxed(&o->owner_local) & RC_BIASED_LOCAL_MASK);
+    uint64_t w = at_load_relaxed(&o->owner_local);
+    if (w & RC_BIASED_LOCAL_IMMORTAL) {
+        /* The local count saturated while queued: immortal for good (the
+         * increfs since were never counted). The owner word stays, so no
+         * fast path writes it; only the state says merged. */
+        int64_t s = at_load_relaxed(&o->shared);
+        while (!atomic_compare_exchange_weak_explicit(&o->shared, &s, s | RC_BIASED_MERGED,
+                                                      memory_order_relaxed, memory_order_relaxed))
+            ;
+        return 1;                                  /* never freed */
+    }
+    int64_t local = (int64_t)(w & RC_BIASED_LOCAL_MASK);
     at_store_relaxed(&o->owner_local, 0);         /* no owner, local 0 */
     int64_t s = at_load_relaxed(&o->shared), n, count;
     do {
@@ -123,6 +134,9 @@ RC_SLOW_PATH void _rc_biased_decref_shared_slow(rc_biased_obj_t *o)
     int64_t s = at_load_relaxed(&o->shared), n;
     bool queue;
     do {
+        /* A saturated shared count stays saturated (sticky immortality). */
+        if (RC_UNLIKELY((s >> RC_BIASED_SHARED_SHIFT) >= RC_BIASED_SHARED_SATURATED))
+            return;
         /* Count 0, default state: taking it negative means the owner's local
          * count holds this reference. Queue instead, and let the queue keep
          * the reference until the owner merges. */
@@ -170,15 +184,30 @@ RC_SLOW_PATH void _rc_biased_merge_queue_slow(void)
     merge_list((rc_biased_obj_t *)at_exchange_acquire(_rc_biased_queue, 0));
 }
 
-/* Thread exit: close the queue (pushers now merge themselves) and merge
- * what it held. Freeing may run object code that needs this thread's id,
- * so the id goes last. */
+/* Thread exit: merge until the queue is empty, then close it (pushers
+ * now merge themselves). Closing only an empty queue matters: merging frees
+ * objects, freeing decrefs children this thread still owns through the
+ * owner's fast path, and a pusher must not orphan-merge such a child while
+ * we may still write its owner word. Freeing may need this thread's id, so
+ * the id goes last. */
 static void thread_exit(void *arg)
 {
     RC_ATOMIC(uintptr_t) *q = arg;
-    /* acq_rel: acquire pairs with pushers' release; release pairs with the
-     * acquire of a pusher that sees QUEUE_DEAD (our local counts are final). */
-    merge_list((rc_biased_obj_t *)at_exchange_acq_rel(q, QUEUE_DEAD));
+    for (;;) {
+        /* acquire: pairs with the pushers' release CAS. */
+        uintptr_t head = at_exchange_acquire(q, 0);
+        if (head != 0) {
+            merge_list((rc_biased_obj_t *)head);
+            continue;
+        }
+        /* release: pairs with the acquire of a pusher that sees QUEUE_DEAD,
+         * so our last writes to owner words happen before its merge; fails
+         * (and we merge again) if a push came in meanwhile. */
+        uintptr_t empty = 0;
+        if (atomic_compare_exchange_strong_explicit(q, &empty, QUEUE_DEAD, memory_order_acq_rel,
+                                                    memory_order_relaxed))
+            break;
+    }
     _rc_biased_queue = NULL;
     _rc_biased_tid = RC_BIASED_NO_TID;
     _rc_biased_tid_hi = (uint64_t)RC_BIASED_NO_TID << 32;

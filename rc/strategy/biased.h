@@ -52,10 +52,10 @@ typedef struct rc_biased_type rc_biased_type_t;
 #define RC_BIASED_STATE_MASK      3
 #define RC_BIASED_QUEUED          2
 #define RC_BIASED_MERGED          3
-/* A shared count this high is reported immortal and is never freed (it
- * would take 2^59 decrements to come back): saturation of the shared field
- * without a test on the fast path, since fetch_add cannot overflow the
- * 62-bit count from here in any realistic run. */
+/* A shared count this high is saturated: reported immortal, never
+ * decremented again (the shared decrement is out of line and checks), so
+ * never freed. The incref fast path needs no test: fetch_add cannot
+ * overflow the 62-bit count from here (2^60 more increments). */
 #define RC_BIASED_SHARED_SATURATED ((int64_t)1 << 60)
 #define RC_BIASED_NO_TID          UINT32_MAX                /* a thread without an id */
 _Static_assert((RC_BIASED_IMMORTAL_INIT & RC_BIASED_LOCAL_IMMORTAL) != 0, "immortal init must be immortal");
@@ -88,9 +88,13 @@ void _rc_biased_merge_queue_slow(void);
 RC_NORETURN void _rc_biased_fault_freed(const rc_biased_obj_t *o, const char *op);
 RC_NORETURN void _rc_biased_fault_underflow(const rc_biased_obj_t *o);
 
+/* Immortal: the local count's bit, or a saturated shared count (sticky:
+ * _rc_biased_decref_shared_slow never decrements one). */
 static RC_ALWAYS_INLINE bool rc_biased_is_immortal(const rc_biased_obj_t *o)
 {
-    return (at_load_relaxed(&((rc_biased_obj_t *)o)->owner_local) & RC_BIASED_LOCAL_IMMORTAL) != 0;
+    rc_biased_obj_t *m = (rc_biased_obj_t *)o;
+    return (at_load_relaxed(&m->owner_local) & RC_BIASED_LOCAL_IMMORTAL) != 0 ||
+           (at_load_relaxed(&m->shared) >> RC_BIASED_SHARED_SHIFT) >= RC_BIASED_SHARED_SATURATED;
 }
 
 static RC_ALWAYS_INLINE void rc_biased_incref(rc_biased_obj_t *o)
@@ -162,11 +166,13 @@ static inline void _rc_biased_init_immortal(rc_biased_obj_t *o)
 }
 /* The owner word, raw (debug poisoning). */
 static inline void _rc_biased_word_set(rc_biased_obj_t *o, uint64_t w) { at_store_relaxed(&o->owner_local, w); }
-/* Test hook: the owner-side count (local), owner kept. */
+/* Test hook: the owner-side count (local), owner kept; above INT32_MAX
+ * it saturates (immortal), as increfs would. */
 static inline void _rc_biased_count_set(rc_biased_obj_t *o, uint64_t n)
 {
     uint64_t w = at_load_relaxed(&o->owner_local);
-    at_store_relaxed(&o->owner_local, (w & ~RC_BIASED_LOCAL_MASK) | (n & RC_BIASED_LOCAL_MASK));
+    uint64_t local = n > (uint64_t)INT32_MAX ? RC_BIASED_LOCAL_IMMORTAL : n;
+    at_store_relaxed(&o->owner_local, (w & ~RC_BIASED_LOCAL_MASK) | local);
 }
 #define rc_biased_count_max ((int64_t)INT32_MAX)   /* local counts saturate above this */
 #define _rc_biased_dead_next(o) ((o)->dead_next)
