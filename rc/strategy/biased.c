@@ -65,8 +65,9 @@ static RC_ATOMIC(uintptr_t) *queue_of(uint32_t tid)
 /* local + shared + extra becomes the merged shared count; the owner fields
  * are cleared first (once the CAS publishes "merged", another thread may
  * free the object). Caller: the owner, or anyone once the owner is gone;
- * the object is queued or has local 0, so no other thread queues it
- * meanwhile. Returns the merged count. */
+ * the object is queued, so no other thread queues it meanwhile (a queuer
+ * that finds it merged instead drops the queue's reference, see
+ * queue_object). Returns the merged count. */
 static int64_t explicit_merge(rc_biased_obj_t *o, int64_t extra)
 {
     uint64_t w = at_load_relaxed(&o->owner_local);
@@ -90,6 +91,8 @@ static int64_t explicit_merge(rc_biased_obj_t *o, int64_t extra)
          * (their uses happen before a free at 0); release publishes ours. */
     } while (!atomic_compare_exchange_weak_explicit(&o->shared, &s, n, memory_order_acq_rel,
                                                     memory_order_relaxed));
+    if (rc_cfg_debug && count < 0)
+        _rc_fault_underflow(o);                    /* more releases than references */
     return count;
 }
 
@@ -108,7 +111,17 @@ static void merge_list(rc_biased_obj_t *o)
  * or merges it here when the owner has exited. */
 static void queue_object(rc_biased_obj_t *o)
 {
-    RC_ATOMIC(uintptr_t) *q = queue_of(rc_biased_owner_of(o));
+    uint32_t owner = rc_biased_owner_of(o);
+    if (owner == 0) {
+        /* Between our CAS to queued and here the owner's local count hit
+         * zero and merge_zero unbiased the object (the queue's reference
+         * kept it alive). There is no queue to join: drop that reference as
+         * any merged object's, which cannot queue again (the state is not
+         * 0) and frees it if it was the last. CPython's brc does the same. */
+        _rc_biased_decref_shared_slow(o);
+        return;
+    }
+    RC_ATOMIC(uintptr_t) *q = queue_of(owner);
     uintptr_t head = at_load_relaxed(q);
     for (;;) {
         if (head == QUEUE_DEAD) {
@@ -174,6 +187,8 @@ RC_SLOW_PATH void _rc_biased_merge_zero_slow(rc_biased_obj_t *o)
         /* acq_rel: as in explicit_merge. */
     } while (!atomic_compare_exchange_weak_explicit(&o->shared, &s, n, memory_order_acq_rel,
                                                     memory_order_relaxed));
+    if (rc_cfg_debug && (n >> RC_BIASED_SHARED_SHIFT) < 0)
+        _rc_fault_underflow(o);                      /* more releases than references */
     if (n == RC_BIASED_MERGED)                       /* count 0 (only possible unqueued) */
         _rc_biased_dealloc(o);
 }

@@ -19,7 +19,10 @@
  * incref: one relaxed load of owner_local; owner of a mortal object (one
  * xor and compare against the thread's id, which also excludes immortals):
  * relaxed store of local + 1; otherwise an immortal is never written, and
- * any other thread does a relaxed fetch_add on shared. decref: owner: relaxed store of local - 1 and, at zero, the
+ * any other thread does a relaxed fetch_add on shared. The owner's test
+ * comes first, so an immortal costs two predictable branches (the owner
+ * test, then the immortal bit) and no write; the owner's mortal objects,
+ * the common case, cost one. decref: owner: relaxed store of local - 1 and, at zero, the
  * implicit merge (free when shared is 0, else unbias); other: a release CAS
  * loop on shared (as CPython's _Py_DecRefShared) — a decrement that would
  * take a default-state shared count below zero instead marks the object
