@@ -33,6 +33,7 @@ _Thread_local RC_ATOMIC(uintptr_t) *_rc_biased_queue;
 static RC_ATOMIC(RC_ATOMIC(uintptr_t) *) queue_chunks[(size_t)1 << (32 - CHUNK_SHIFT)];
 static RC_ATOMIC(uint32_t) next_tid = 1;    /* 0: no owner */
 static RC_ATOMIC(uint64_t) queued_total, merged_total, orphan_merges;
+void (*_rc_biased_test_hook_queue)(rc_biased_obj_t *o);
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;
 
@@ -162,6 +163,8 @@ RC_SLOW_PATH void _rc_biased_decref_shared_slow(rc_biased_obj_t *o)
          * publishes this thread's uses of it. */
     } while (!at_cas_weak_release(&o->shared, &s, n));
     if (queue) {
+        if (RC_UNLIKELY(_rc_biased_test_hook_queue != NULL))
+            _rc_biased_test_hook_queue(o);
         queue_object(o);
     } else if (n == RC_BIASED_MERGED) {              /* merged, count 0: ours to free */
         at_fence_acquire_on(&o->shared);             /* pairs with the other release decrements */

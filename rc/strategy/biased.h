@@ -191,6 +191,11 @@ static inline void rc_biased_safepoint(void)
         _rc_biased_merge_queue_slow();
 }
 
+/* Test hook: called by a non-owner between marking an object queued and
+ * pushing it (tests hold that window open). Set only while no other thread
+ * runs; NULL otherwise. */
+extern void (*_rc_biased_test_hook_queue)(rc_biased_obj_t *o);
+
 /* Inspection, for tests and the harness. Process-wide counters. */
 uint64_t rc_biased_queued_total(void);      /* objects pushed onto a merge queue */
 uint64_t rc_biased_merged_total(void);      /* objects taken off one and merged */

@@ -15,6 +15,7 @@
  * racers and owners (joined before their results are read).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 
 #include "rc/rc.h"
@@ -645,6 +646,51 @@ static void immortals_never_written(void)
 
 /* ---- saturation ------------------------------------------------------- */
 
+/* The window between a non-owner's queuing CAS and its push: the owner's
+ * local count reaches zero there and unbiases the object (owner 0), so
+ * there is no queue to join; the queuer must drop the queue's reference
+ * (freeing the object) instead of pushing onto thread id 0. A test hook
+ * holds the window open. */
+static RC_ATOMIC(int) window_stage;      /* 1: queuer in the window; 2: owner done */
+
+static void window_hook(rc_obj_t *o)
+{
+    rc_incref(o);                        /* a reference for main, counted in shared */
+    at_store_release(&window_stage, 1);  /* pairs with main's acquire: publishes the incref */
+    while (at_load_acquire(&window_stage) != 2)   /* pairs with main's release */
+        sched_yield();
+}
+
+static void *window_queuer(void *p)
+{
+    rc_decref((rc_obj_t *)p);            /* 0 -> queued, then the hook, then the push */
+    return NULL;
+}
+
+static void merge_inside_the_queuing_window(void)
+{
+    rc_obj_t *o = rc_int_new(700777);
+    rc_incref(o);                        /* local 2: main's and the queuer's */
+    uint64_t q0 = rc_biased_queued_total(), f0 = freed();
+    at_store_relaxed(&window_stage, 0);
+    _rc_biased_test_hook_queue = window_hook;
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, window_queuer, o) == 0);
+    while (at_load_acquire(&window_stage) != 1)   /* pairs with the hook's release */
+        sched_yield();
+    rc_decref(o);                        /* main's own reference */
+    rc_decref(o);                        /* the one the queuer made for main: local 0 */
+    CHECK_EQ(rc_biased_shared_state(o), RC_BIASED_MERGED);
+    CHECK_EQ(rc_biased_owner_of(o), 0);
+    CHECK_EQ(freed(), f0);               /* the queue's reference keeps it */
+    at_store_release(&window_stage, 2);  /* pairs with the hook's acquire */
+    REQUIRE(pthread_join(t, NULL) == 0);
+    _rc_biased_test_hook_queue = NULL;
+    CHECK_EQ(freed(), f0 + 1);           /* dropped by the queuer, not pushed */
+    CHECK_EQ(rc_biased_queued_total(), q0);
+}
+
+
 /* The owner's increfs carry the local count into its immortal bit; from
  * then on no decref, by anyone, frees the object or queues it. */
 static void local_count_saturates(void)
@@ -798,6 +844,7 @@ int main(int argc, char **argv)
     implicit_merge_at_local_zero();
     refcount_exact_at_safepoints(opt.seed);
     immortals_never_written();
+    merge_inside_the_queuing_window();
     local_count_saturates();
     debug_set_refcnt_saturates();
     shared_count_saturates();
