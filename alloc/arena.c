@@ -417,15 +417,8 @@ static void segment_unmap(arena_segment_t *seg)
 
 static void segment_release(arena_heap_t *h, arena_segment_t *seg)
 {
-    for (size_t i = 1; i < ARENA_SEGMENT_PAGES; i++) {
-        arena_page_t *pg = &seg->pages[i];
-        if (pg->prev)
-            pg->prev->next = pg->next;
-        else
-            h->free_pages = pg->next;
-        if (pg->next)
-            pg->next->prev = pg->prev;
-    }
+    for (size_t i = 1; i < ARENA_SEGMENT_PAGES; i++)
+        list_remove(&h->free_pages, NULL, &seg->pages[i]);
     if (seg->prev)
         seg->prev->next = seg->next;
     else
@@ -816,9 +809,7 @@ RC_SLOW_PATH static void *malloc_small_slow(size_t size)
         if (h->free_pages == NULL && !segment_new(h))
             return NULL;
         pg = h->free_pages;
-        h->free_pages = pg->next;
-        if (pg->next)
-            pg->next->prev = NULL;
+        list_remove(&h->free_pages, NULL, pg);
         segment_of(pg)->used_pages++;
         at_fetch_add_relaxed(&pages_in_use, 1);
         pg->block_size = class_size[ci];

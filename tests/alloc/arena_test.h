@@ -70,6 +70,14 @@ static inline bool t_pattern_ok(const void *p, size_t size)
     return true;
 }
 
+/* Checks P's pattern, then frees it to the arena; true when the pattern held. */
+static inline bool t_check_free(void *p, size_t size)
+{
+    bool ok = t_pattern_ok(p, size);
+    alloc_arena_free(p, size);
+    return ok;
+}
+
 /* A block reference in one word, for atomic slots: the pointer in the low
  * 48 bits (user-space addresses on x86-64 and ARM64 with 48-bit VA), the
  * requested size in the high 16, so sizes stay below 64 KiB. 0 = empty. */

@@ -46,6 +46,20 @@ static alloc_stats_t snap(void)
     return s;
 }
 
+/* After alloc_arena_collect, live blocks, pages, segments and (when
+ * MAPPED) mapped bytes are back at S0. A macro, so a failure names the
+ * caller's line. */
+#define CHECK_COLLECTED_BACK_TO(s0, mapped)                                   \
+    do {                                                                      \
+        alloc_arena_collect();                                                \
+        alloc_stats_t back_ = snap();                                         \
+        CHECK_EQ(back_.live_blocks, (s0).live_blocks);                        \
+        CHECK_EQ(back_.pages, (s0).pages);                                    \
+        CHECK_EQ(back_.segments, (s0).segments);                              \
+        if (mapped)                                                           \
+            CHECK_EQ(back_.mapped_bytes, (s0).mapped_bytes);                  \
+    } while (0)
+
 static size_t round_os_page(size_t n) { return (n + T_OS_PAGE - 1) & ~(T_OS_PAGE - 1); }
 
 /* Every size maps to the smallest class that holds it, and malloc agrees:
@@ -156,18 +170,11 @@ static void alignment_and_overlap(uint64_t seed)
     for (int i = 0; i < RANDOM; i += 2)     /* free in two interleaved passes */
         alloc_arena_free(blocks[i], sizes[i]);
     for (int i = 1; i < RANDOM; i += 2) {
-        if (!t_pattern_ok(blocks[i], sizes[i]))
-            broken++;
-        alloc_arena_free(blocks[i], sizes[i]);
+        broken += !t_check_free(blocks[i], sizes[i]);
     }
     CHECK_EQ(misaligned, 0);
     CHECK_EQ(broken, 0);
-    alloc_arena_collect();
-    s1 = snap();
-    CHECK_EQ(s1.live_blocks, s0.live_blocks);
-    CHECK_EQ(s1.pages, s0.pages);
-    CHECK_EQ(s1.segments, s0.segments);
-    CHECK_EQ(s1.mapped_bytes, s0.mapped_bytes);
+    CHECK_COLLECTED_BACK_TO(s0, true /* mapped bytes too */);
 }
 
 /* Pages go back to their segment and serve another class. An anchor block
@@ -476,9 +483,7 @@ static void statistics_exact(void)
     CHECK_EQ(d.mapped_bytes, T_SEGMENT + 20480);
     long broken = 0;
     for (int i = 0; i < 8; i++) {
-        if (!t_pattern_ok(tb[i], ts[i]))
-            broken++;
-        alloc_arena_free(tb[i], ts[i]);
+        broken += !t_check_free(tb[i], ts[i]);
     }
     CHECK_EQ(broken, 0);
     s1 = snap();
@@ -645,11 +650,7 @@ static void full_page_scan(void)
     alloc_arena_free(again, 1024);
     for (int i = PER_PAGE; i < 2 * PER_PAGE; i++)
         alloc_arena_free(b[i], 1024);
-    alloc_arena_collect();
-    s1 = snap();
-    CHECK_EQ(s1.live_blocks, s0.live_blocks);
-    CHECK_EQ(s1.pages, s0.pages);
-    CHECK_EQ(s1.segments, s0.segments);
+    CHECK_COLLECTED_BACK_TO(s0, false /* mapped bytes may differ */);
 }
 
 /* alloc_arena_collect finds remote frees in full pages too: a full page
@@ -690,11 +691,7 @@ static void collect_takes_back_full_pages(void)
         alloc_arena_free(more[i], 1024);
     for (int i = PER_PAGE + 10; i < N; i++)
         alloc_arena_free(b[i], 1024);
-    alloc_arena_collect();
-    s1 = snap();
-    CHECK_EQ(s1.live_blocks, s0.live_blocks);
-    CHECK_EQ(s1.pages, s0.pages);
-    CHECK_EQ(s1.segments, s0.segments);
+    CHECK_COLLECTED_BACK_TO(s0, false /* mapped bytes may differ */);
 }
 
 /* A page adopted full goes to the adopter's full list: mallocs skip it
@@ -726,18 +723,11 @@ static void adopted_full_page(void)
     long broken = 0;
     for (int i = 0; i < PER_PAGE; i++)
         if (i != 7) {
-            if (!t_pattern_ok(tb[i], 1024))
-                broken++;
-            alloc_arena_free(tb[i], 1024);
+            broken += !t_check_free(tb[i], 1024);
         }
     CHECK_EQ(broken, 0);
     alloc_arena_free(x, 1024);
-    alloc_arena_collect();
-    s1 = snap();
-    CHECK_EQ(s1.live_blocks, s0.live_blocks);
-    CHECK_EQ(s1.pages, s0.pages);
-    CHECK_EQ(s1.segments, s0.segments);
-    CHECK_EQ(s1.mapped_bytes, s0.mapped_bytes);
+    CHECK_COLLECTED_BACK_TO(s0, true /* mapped bytes too */);
 }
 
 /* A heap whose segments are full adopts an abandoned segment before it maps
@@ -779,9 +769,7 @@ static void adoption_by_a_full_heap(void)
     CHECK_EQ(d.mapped_bytes, 2 * T_SEGMENT);
     long broken = 0;
     for (int i = 0; i < N; i++) {
-        if (!t_pattern_ok(tb[i], 64))
-            broken++;
-        alloc_arena_free(tb[i], 64);
+        broken += !t_check_free(tb[i], 64);
     }
     CHECK_EQ(broken, 0);
     s1 = snap();
@@ -913,9 +901,7 @@ static void many_large_blocks(uint64_t seed)
     }
     long broken = 0;
     for (int i = 0; i < N; i++) {
-        if (!t_pattern_ok(p[i], sz[i]))
-            broken++;
-        alloc_arena_free(p[i], sz[i]);
+        broken += !t_check_free(p[i], sz[i]);
     }
     CHECK_EQ(broken, 0);
     s1 = snap();

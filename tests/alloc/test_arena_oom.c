@@ -138,9 +138,7 @@ static void *script(void *arg)
     CHECK(keep(alloc_arena_malloc(48), 48));
     CHECK(keep(alloc_arena_malloc(9000), 9000));
     for (int i = nblocks - 1; i >= 0; i--) {
-        if (!t_pattern_ok(blocks[i], sizes[i]))
-            broken++;
-        alloc_arena_free(blocks[i], sizes[i]);
+        broken += !t_check_free(blocks[i], sizes[i]);
     }
     CHECK_EQ(broken, 0);
     s1 = snap();
