@@ -36,6 +36,11 @@
                                           memory_order_release,              \
                                           memory_order_relaxed)
 
+#define at_cas_strong_release(p, expected, desired)                          \
+    atomic_compare_exchange_strong_explicit((p), (expected), (desired),    \
+                                            memory_order_release,            \
+                                            memory_order_relaxed)
+
 /* CAS with no ordering at all, for counters that order nothing else. */
 #define at_cas_weak_relaxed(p, expected, desired)                            \
     atomic_compare_exchange_weak_explicit((p), (expected), (desired),      \
@@ -53,6 +58,19 @@
 #define at_fence_acquire_on(p) ((void)atomic_load_explicit((p), memory_order_acquire))
 #else
 #define at_fence_acquire_on(p) atomic_thread_fence(memory_order_acquire)
+#endif
+
+/* A full fence: orders this thread's earlier stores before its later
+ * loads (the store->load order no acquire or release gives), as epoch
+ * schemes need between publishing a pointer and reading the epoch. x86-64:
+ * mfence; ARM64: dmb ish. ThreadSanitizer neither models nor needs it (it
+ * checks the happens-before the acquire/release operations carry; a fence
+ * only forbids a reordering TSan cannot observe), so under TSan it is a
+ * compiler barrier and gcc's -Wtsan stays quiet. */
+#if RC_TSAN
+#define at_fence_seq_cst() RC_COMPILER_BARRIER()
+#else
+#define at_fence_seq_cst() atomic_thread_fence(memory_order_seq_cst)
 #endif
 
 #endif /* RC_BASE_ATOMIC_H */

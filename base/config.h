@@ -83,4 +83,20 @@ _Static_assert(RC_SMALL_INT_MIN <= 0 && RC_SMALL_INT_MAX >= 0,
 #define RC_ARENA_LARGE_CACHE_KIB 256
 #endif
 
+/* ---- Deferred counting (rc/strategy/deferred.h) -------------------------
+ * Slots in each thread's coalescing table (a power of two; 16 bytes each,
+ * in thread-local storage), entries in its log (16 bytes each, a full log
+ * forces a flush) and entries per sealed batch of decrements. Not tuned
+ * yet: the table is sized so the read-mostly benchmark's working set (64
+ * objects) maps without collisions, the log so a forced flush is rare. */
+#ifndef RC_DEFERRED_SLOTS
+#define RC_DEFERRED_SLOTS 256
+#endif
+#ifndef RC_DEFERRED_LOG
+#define RC_DEFERRED_LOG 4096
+#endif
+#ifndef RC_DEFERRED_BATCH
+#define RC_DEFERRED_BATCH 1022
+#endif
+
 #endif /* RC_BASE_CONFIG_H */

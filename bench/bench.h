@@ -1,11 +1,15 @@
 /* bench/bench.h — benchmark kernels, compiled once per strategy.
  *
- * A kernel is a C function that does `n` operations of its workload and
- * returns a checksum (so the optimiser must do the work). Each strategy's
- * build of bench/kernels.c exports one bench_<strategy>_kernels table; the
- * driver iterates over the strategies with RC_FOR_EACH_STRATEGY.
- * Threading: kernels run on the calling thread, which must be attached
- * (a kernel may detach and re-attach it around a helper thread).
+ * A kernel does `n` operations of its workload per thread and returns a
+ * checksum (so the optimiser must do the work). A kernel with threads > 1
+ * runs on that many threads at once over one context that setup made
+ * (the objects they share) and teardown releases. Each strategy's build of
+ * bench/kernels.c exports one bench_<strategy>_kernels table, with the
+ * strategy's attach, detach and safepoint for strategy-neutral drivers;
+ * the driver iterates over the strategies with RC_FOR_EACH_STRATEGY.
+ * Threading: setup and teardown run on one attached thread; run on each
+ * of `threads` threads, attached (a kernel may detach and re-attach around
+ * a helper thread).
  */
 #ifndef RC_BENCH_BENCH_H
 #define RC_BENCH_BENCH_H
@@ -15,14 +19,23 @@
 typedef struct bench_kernel {
     const char *name;
     const char *op;                      /* what one operation is */
-    uint64_t (*run)(uint64_t n);         /* does n operations */
+    unsigned threads;                    /* threads running it together */
+    void *(*setup)(void);                /* NULL: no shared context */
+    uint64_t (*run)(uint64_t n, void *ctx, unsigned thread);   /* n operations */
+    void (*teardown)(void *ctx);         /* NULL: nothing to release */
 } bench_kernel_t;
 
-#define BENCH_KERNELS 4
+#define BENCH_KERNELS 6
 
 typedef struct bench_kernels {
     const char *strategy;
     unsigned header_bytes;
+    void (*attach)(void);
+    void (*detach)(void);
+    void (*safepoint)(void);
+    /* Writes strategy-specific figures since start (one line, no newline)
+     * into buf, or "" when the strategy has none. */
+    void (*figures)(char *buf, unsigned size);
     bench_kernel_t k[BENCH_KERNELS];
 } bench_kernels_t;
 

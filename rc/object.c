@@ -126,7 +126,7 @@ static _Thread_local bool dealloc_active;
 static void release_child(rc_obj_t *child, void *arg)
 {
     (void)arg;
-    rc_decref(child);       /* may re-enter _rc_dealloc, which then only pushes */
+    _rc_drop_dead_ref(child);   /* may re-enter _rc_dealloc, which then only pushes */
 }
 
 void _rc_dealloc(rc_obj_t *o)

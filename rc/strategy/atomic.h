@@ -77,6 +77,8 @@ static inline void _rc_atomic_init_mortal(rc_atomic_obj_t *o) { at_store_relaxed
 static inline void _rc_atomic_init_immortal(rc_atomic_obj_t *o) { at_store_relaxed(&o->refcnt_shared, RC_REFCNT_IMMORTAL_INIT); }
 static inline void _rc_atomic_word_set(rc_atomic_obj_t *o, uint64_t w) { at_store_relaxed(&o->refcnt_shared, w); }
 #define _rc_atomic_dead_next(o) ((o)->dead_next)
+/* A dead object's reference to a child: an ordinary decref. */
+#define _rc_atomic_drop_dead_ref(o) rc_atomic_decref(o)
 
 /* Test hook: the count (the whole word for a mortal object). */
 static inline void _rc_atomic_count_set(rc_atomic_obj_t *o, uint64_t n) { at_store_relaxed(&o->refcnt_shared, n); }

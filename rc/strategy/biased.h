@@ -179,6 +179,8 @@ static inline void _rc_biased_count_set(rc_biased_obj_t *o, uint64_t n)
 }
 #define rc_biased_count_max ((int64_t)INT32_MAX)   /* local counts saturate above this */
 #define _rc_biased_dead_next(o) ((o)->dead_next)
+/* A dead object's reference to a child: an ordinary decref. */
+#define _rc_biased_drop_dead_ref(o) rc_biased_decref(o)
 
 #define rc_biased_uses_gil 0   /* no GIL */
 static inline void rc_biased_thread_attach(void) { (void)rc_thread_self(); (void)_rc_biased_self_tid(); }

@@ -70,6 +70,8 @@ static inline void _rc_plain_init_mortal(rc_plain_obj_t *o) { o->refcnt = 1; }
 static inline void _rc_plain_init_immortal(rc_plain_obj_t *o) { o->refcnt = RC_REFCNT_IMMORTAL_INIT; }
 static inline void _rc_plain_word_set(rc_plain_obj_t *o, uint64_t w) { o->refcnt = w; }
 #define _rc_plain_dead_next(o) ((o)->dead_next)
+/* A dead object's reference to a child: an ordinary decref. */
+#define _rc_plain_drop_dead_ref(o) rc_plain_decref(o)
 
 /* Threads: attach before touching shared objects, detach before blocking
  * or exiting; call rc_plain_safepoint regularly (every few thousand ops). */

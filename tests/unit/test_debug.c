@@ -4,6 +4,11 @@
  * checks the child died of SIGABRT and that its stderr holds exactly one
  * "rcbench: fatal:" line naming the object's address (the child prints it
  * first on stdout) and its type. Built only with RCBENCH_DEBUG_CHECKS.
+ * An object is freed when its count reaches zero, which under deferred
+ * counting is at the next safepoint, so each case passes one between the
+ * last legitimate decref and the misuse (a no-op for the other
+ * strategies), and one after it: deferred sees an underflow when it
+ * applies the decrement.
  * Threading: single-threaded parent and children.
  */
 #include <signal.h>
@@ -27,7 +32,9 @@ static void double_decref(void)
     rc_obj_t *o = rc_int_new(4242);
     print_addr(o);
     rc_decref(o);
+    rc_safepoint();
     rc_decref(o);               /* freed already */
+    rc_safepoint();
 }
 
 static void incref_after_free(void)
@@ -35,7 +42,9 @@ static void incref_after_free(void)
     rc_obj_t *o = rc_list_new();
     print_addr(o);
     rc_decref(o);
+    rc_safepoint();
     rc_incref(o);
+    rc_safepoint();
 }
 
 static void decref_below_zero(void)
@@ -44,6 +53,7 @@ static void decref_below_zero(void)
     print_addr(o);
     rc_debug_set_refcnt(o, 0);  /* a corrupted count: live object at zero */
     rc_decref(o);
+    rc_safepoint();
 }
 
 static void child_decref_of_container_freed_by_parent(void)
@@ -54,7 +64,9 @@ static void child_decref_of_container_freed_by_parent(void)
     rc_decref(x);
     print_addr(x);
     rc_decref(l);
+    rc_safepoint();
     rc_decref(x);
+    rc_safepoint();
 }
 
 static void expect_death(const char *name, misuse_fn fn, const char *type, const char *what)
