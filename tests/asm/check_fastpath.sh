@@ -16,18 +16,48 @@
 # path, one `lock add` on the shared word at 8(%rdi). decref has no lock at
 # all (the owner's store, or a jump to _merge_zero_slow /
 # _decref_shared_slow).
+# deferred instead: neither function has a locked or exchanging
+# instruction or writes the object (no store to an address based on
+# %rdi); the hit path is one +-1 read-modify-write of the thread-local
+# table slot's delta (at 8 off a register, not %rdi) after comparing the
+# slot's object with %rdi; a miss tests the sign of the count word
+# (immortal) before going to _rc_deferred_miss_slow, the only symbol
+# reached besides the table itself (GOTTPOFF/TPOFF relocations).
 # Exit 0 when all hold; 77 (ctest: skipped) for a strategy without stated
 # expectations; 1 with the disassembly otherwise.
 set -eu
 objdump=$1 obj=$2 strategy=$3
 
-case $strategy in plain|atomic|biased) ;; *) echo "no fast-path expectations for '$strategy'"; exit 77 ;; esac
+case $strategy in plain|atomic|biased|deferred) ;; *) echo "no fast-path expectations for '$strategy'"; exit 77 ;; esac
 
 body() { # disassembly of function $1, relocations shown
     "$objdump" -dr --no-show-raw-insn "$obj" |
         awk -v f="<$1>:" '$2 == f { on = 1; next } /^[0-9a-f]+ </ { on = 0 } on && NF'
 }
 fail() { echo "FAIL ($strategy): $1"; echo "--- asm_incref"; body asm_incref; echo "--- asm_decref"; body asm_decref; exit 1; }
+
+if [ "$strategy" = deferred ]; then
+    for f in asm_incref asm_decref; do
+        b=$(body $f)
+        [ -n "$b" ] || fail "$f not found in $obj"
+        case $f in asm_incref) op=add ;; *) op=sub ;; esac
+        echo "$b" | grep -Eq 'lock|xchg' && fail "$f: a locked or exchanging instruction"
+        echo "$b" | grep -Eq '(mov|add|sub|inc|dec|or|and)[bwlq]?[[:space:]]+[^,]+,(0x[0-9a-f]+)?\(%rdi\)' &&
+            fail "$f: writes the object"
+        [ "$(echo "$b" | grep -Ec "${op}q?[[:space:]]+\\\$0x1,0x8\\(%r(ax|cx|dx|si|8|9|10|11)\\)")" -eq 1 ] ||
+            fail "$f: expected one ${op} of 1 on the table slot's delta"
+        echo "$b" | awk '/cmp[[:space:]]+\(%r[a-z0-9]+\),%rdi/ { c = 1 } /\$0x1,0x8\(/ { exit !c } END { }' ||
+            fail "$f: the delta is changed before the slot is compared with the object"
+        others=$(echo "$b" | grep -E 'R_X86_64_' | grep -Ev 'R_X86_64_(GOTTPOFF|TPOFF32)[[:space:]]+_rc_deferred_table' |
+                 grep -v '_rc_deferred_miss_slow' || true)
+        [ -z "$others" ] || fail "$f reaches something other than its miss path: $others"
+        echo "$b" | awk '/[[:space:]]j(s|ns)[[:space:]]/ { s = 1 } /_rc_deferred_miss_slow/ { exit !s } END { }' ||
+            fail "$f: no sign test (immortal check) before the miss path"
+    done
+    echo "ok (deferred): no lock, the object is never written; the hit path is one add to the thread's table"
+    body asm_incref | sed 's/^/    /'
+    exit 0
+fi
 
 inc=$(body asm_incref)
 [ -n "$inc" ] || fail "asm_incref not found in $obj"

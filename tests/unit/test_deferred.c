@@ -1,0 +1,416 @@
+/* tests/unit/test_deferred.c — deferred counting's own rules
+ * (rc/strategy/deferred.h), deterministic.
+ *
+ *   bound        the reclamation bound: W attached threads, driven one at a
+ *                time by main in a fixed order (puppets), drop everything
+ *                they made (garbage chains, lists of ints, objects made by
+ *                another thread); nothing is freed before a safepoint, nor
+ *                after one round of safepoints (a decrement waits two
+ *                epochs), and everything is freed after three rounds:
+ *                one to seal, two epochs. A detached thread does not hold
+ *                that up; an attached thread that stops passing safepoints
+ *                does, until it detaches.
+ *   alone        a thread that is the only one attached frees at its first
+ *                safepoint (it advances the epoch twice itself).
+ *   buffer       100 million increfs (then as many decrefs) on one thread,
+ *                spread over more objects than the table has slots so
+ *                nearly every one is logged: the thread's buffers never
+ *                exceed table + log + the sealed batches of one flush.
+ *   coalescing   an incref and a decref of the same object cancel in the
+ *                table: no log entry, no atomic; immortals are never
+ *                logged and never written.
+ *   unattached   a thread that never attached applies increments at once
+ *                and queues decrements on the shared list, applied at a
+ *                later safepoint of anyone.
+ *   exit         a thread that exits attached, with changes in its table
+ *                and no safepoint, has them applied (thread exit flushes).
+ * --scale N divides the buffer test's 100 million.
+ * Threading: main plus puppet threads that run one command at a time.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "rc/rc.h"
+#include "tests/check.h"
+
+static uint64_t live(void) { return rc_stats_get().live; }
+static rc_deferred_stats_t dstats(void)
+{
+    rc_deferred_stats_t s;
+    rc_deferred_stats_get(&s);
+    return s;
+}
+
+/* ---- puppets: threads that run main's commands, one at a time ---------- */
+
+typedef enum { CMD_NONE, CMD_RUN, CMD_EXIT } cmd_t;
+
+typedef struct puppet {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    cmd_t cmd;
+    void (*fn)(struct puppet *);
+    /* what the commands work on */
+    rc_obj_t *held[64];
+    int nheld;
+    int index;
+} puppet_t;
+
+static void *puppet_main(void *arg)
+{
+    puppet_t *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->cmd == CMD_NONE)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->cmd == CMD_EXIT)
+            break;
+        pthread_mutex_unlock(&p->mu);
+        p->fn(p);
+        pthread_mutex_lock(&p->mu);
+        p->cmd = CMD_NONE;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void puppet_start(puppet_t *p, int index)
+{
+    memset(p, 0, sizeof *p);
+    p->index = index;
+    REQUIRE(pthread_mutex_init(&p->mu, NULL) == 0 && pthread_cond_init(&p->cv, NULL) == 0);
+    REQUIRE(pthread_create(&p->th, NULL, puppet_main, p) == 0);
+}
+
+/* Runs fn on puppet p and waits until it is done. */
+static void puppet_do(puppet_t *p, void (*fn)(puppet_t *))
+{
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->cmd = CMD_RUN;
+    pthread_cond_broadcast(&p->cv);
+    while (p->cmd != CMD_NONE)
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void puppet_stop(puppet_t *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->cmd = CMD_EXIT;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    REQUIRE(pthread_join(p->th, NULL) == 0);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+}
+
+static void do_attach(puppet_t *p) { (void)p; rc_thread_attach(); }
+static void do_detach(puppet_t *p) { (void)p; rc_thread_detach(); }
+static void do_safepoint(puppet_t *p) { (void)p; rc_safepoint(); }
+
+/* ---- bound ------------------------------------------------------------- */
+
+#define WORKERS 4
+#define CHAIN 1000
+#define LISTS 20
+/* Objects each worker makes: a chain, LISTS lists of two ints, and one
+ * int handed to the next worker. */
+#define PER_WORKER (CHAIN + 3 * LISTS + 1)
+
+static puppet_t pup[WORKERS + 1];
+static rc_obj_t *handed[WORKERS];
+
+static void make_garbage(puppet_t *p)
+{
+    rc_obj_t *head = rc_node_new(1, 0);
+    REQUIRE(head != NULL);
+    for (int i = 1; i < CHAIN; i++) {
+        rc_obj_t *n = rc_node_new(1, i);
+        REQUIRE(n != NULL);
+        rc_node_set(n, 0, head);
+        head = n;
+    }
+    p->held[p->nheld++] = head;
+    for (int i = 0; i < LISTS; i++) {
+        rc_obj_t *l = rc_list_new(), *a = rc_int_new(1000 + i), *b = rc_int_new(2000 + i);
+        REQUIRE(l && a && b && rc_list_append(l, a) && rc_list_append(l, b));
+        rc_decref(a);
+        rc_decref(b);
+        p->held[p->nheld++] = l;
+    }
+    handed[p->index] = rc_int_new(5000 + p->index);
+    REQUIRE(handed[p->index] != NULL);
+    rc_safepoint();
+}
+
+/* Takes the int the previous worker made (its maker drops its own). */
+static void take_handed(puppet_t *p)
+{
+    rc_obj_t *o = handed[(p->index + WORKERS - 1) % WORKERS];
+    rc_incref(o);
+    p->held[p->nheld++] = o;
+    rc_safepoint();
+}
+
+static void drop_all(puppet_t *p)
+{
+    while (p->nheld > 0)
+        rc_decref(p->held[--p->nheld]);
+    rc_decref(handed[p->index]);
+}
+
+/* One round: every worker in order passes a safepoint. */
+static void round_of_safepoints(int workers)
+{
+    for (int i = 0; i < workers; i++)
+        puppet_do(&pup[i], do_safepoint);
+}
+
+static void bound_check(void)
+{
+    uint64_t base = live();
+    for (int i = 0; i < WORKERS; i++) {
+        puppet_start(&pup[i], i);
+        puppet_do(&pup[i], do_attach);
+    }
+    for (int i = 0; i < WORKERS; i++)
+        puppet_do(&pup[i], make_garbage);
+    for (int i = 0; i < WORKERS; i++)
+        puppet_do(&pup[i], take_handed);
+    round_of_safepoints(WORKERS);
+    const uint64_t full = base + WORKERS * PER_WORKER;
+    CHECK_EQ(live(), full);
+
+    /* A fifth thread attaches, then detaches (blocked, idle): it must not
+     * hold the epoch back. */
+    puppet_start(&pup[WORKERS], WORKERS);
+    puppet_do(&pup[WORKERS], do_attach);
+    puppet_do(&pup[WORKERS], do_detach);
+
+    uint64_t e0 = dstats().epoch;
+    for (int i = 0; i < WORKERS; i++)
+        puppet_do(&pup[i], drop_all);
+    CHECK_EQ(live(), full);                    /* dropped, logged, nothing applied */
+    uint64_t after[4];
+    after[0] = live();
+    for (int r = 1; r <= 3; r++) {
+        round_of_safepoints(WORKERS);
+        after[r] = live();
+    }
+    printf("bound: %d threads dropped %d objects each; live after 0..3 rounds of safepoints: "
+           "%llu %llu %llu %llu (baseline %llu), epochs %llu\n", WORKERS, PER_WORKER,
+           (unsigned long long)after[0], (unsigned long long)after[1], (unsigned long long)after[2],
+           (unsigned long long)after[3], (unsigned long long)base,
+           (unsigned long long)(dstats().epoch - e0));
+    CHECK_EQ(after[1], full);                  /* sealed, not yet two epochs old */
+    CHECK_EQ(after[3], base);                  /* one round to seal, two epochs */
+    CHECK(dstats().max_delay_epochs >= 2);
+    CHECK_EQ(dstats().pending_decrements, 0);
+
+    /* The same again, but worker 0 stops passing safepoints while attached
+     * (the others' batches wait for it), then detaches: the next round
+     * frees everything. */
+    for (int i = 0; i < WORKERS; i++)
+        puppet_do(&pup[i], make_garbage);
+    for (int i = 0; i < WORKERS; i++)
+        puppet_do(&pup[i], take_handed);
+    round_of_safepoints(WORKERS);
+    CHECK_EQ(live(), full);
+    for (int i = 0; i < WORKERS; i++)
+        puppet_do(&pup[i], drop_all);
+    for (int r = 0; r < 5; r++)
+        for (int i = 1; i < WORKERS; i++)
+            puppet_do(&pup[i], do_safepoint);
+    uint64_t stalled = live();
+    printf("bound: with one attached thread stalled, after 5 rounds of the others: %llu live\n",
+           (unsigned long long)stalled);
+    CHECK_EQ(stalled, full);                   /* worker 0's increments might still be unapplied */
+    puppet_do(&pup[0], do_detach);             /* flushes, leaves the epoch, hands its batch over */
+    for (int r = 0; r < 3; r++)
+        for (int i = 1; i < WORKERS; i++)
+            puppet_do(&pup[i], do_safepoint);
+    CHECK_EQ(live(), base);
+
+    for (int i = 1; i < WORKERS; i++)
+        puppet_do(&pup[i], do_detach);
+    for (int i = 0; i <= WORKERS; i++)
+        puppet_stop(&pup[i]);
+    CHECK_EQ(dstats().attached, 0);
+}
+
+/* ---- alone ------------------------------------------------------------- */
+
+static void alone_frees_at_first_safepoint(void)
+{
+    rc_thread_attach();
+    uint64_t base = live();
+    rc_obj_t *l = rc_list_new();
+    for (int i = 0; i < 100; i++) {
+        rc_obj_t *x = rc_int_new(10000 + i);
+        REQUIRE(x && rc_list_append(l, x));
+        rc_decref(x);
+    }
+    rc_decref(l);
+    CHECK_EQ(live(), base + 101);              /* logged: nothing freed before a safepoint */
+    rc_safepoint();
+    CHECK_EQ(live(), base);
+    rc_thread_detach();
+}
+
+/* ---- buffer ------------------------------------------------------------ */
+
+#define SPREAD 65536                           /* objects: far more than table slots */
+
+static void buffer_bound(uint64_t scale)
+{
+    const uint64_t n = UINT64_C(100000000) / scale;
+    /* A thread alone: a forced flush applies its increments and, advancing
+     * the epoch itself, the decrements it sealed. Its buffers hold at most
+     * the table, the log and the batches one flush seals (the log's and the
+     * table's entries), plus one spare. */
+    const uint64_t batch = sizeof(rc_deferred_slot_t) * RC_DEFERRED_BATCH + 32;
+    const uint64_t cap = sizeof(rc_deferred_slot_t) * (RC_DEFERRED_SLOTS + RC_DEFERRED_LOG) +
+                         ((RC_DEFERRED_SLOTS + RC_DEFERRED_LOG) / RC_DEFERRED_BATCH + 2) * batch;
+    static rc_obj_t *objs[SPREAD];
+    rc_thread_attach();
+    uint64_t base = live();
+    for (int i = 0; i < SPREAD; i++)
+        REQUIRE((objs[i] = rc_int_new(100000 + i)) != NULL);
+    rc_deferred_stats_t s0 = dstats();
+    uint64_t worst = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        rc_incref(objs[(i * 977) & (SPREAD - 1)]);  /* 977 odd: visits every object */
+        if ((i & 0xFFFFF) == 0) {
+            uint64_t b = rc_deferred_thread_buffer_bytes();
+            if (b > worst)
+                worst = b;
+        }
+    }
+    rc_deferred_stats_t s1 = dstats();
+    for (uint64_t i = 0; i < n; i++) {
+        rc_decref(objs[(i * 977) & (SPREAD - 1)]);
+        if ((i & 0xFFFFF) == 0) {
+            uint64_t b = rc_deferred_thread_buffer_bytes();
+            if (b > worst)
+                worst = b;
+        }
+    }
+    rc_deferred_stats_t s2 = dstats();
+    printf("buffer: %llu increfs then %llu decrefs over %d objects: %llu + %llu forced flushes, "
+           "%llu entries logged; buffers at most %llu bytes (sampled %llu, cap %llu)\n",
+           (unsigned long long)n, (unsigned long long)n, SPREAD,
+           (unsigned long long)(s1.forced_flushes - s0.forced_flushes),
+           (unsigned long long)(s2.forced_flushes - s1.forced_flushes),
+           (unsigned long long)(s2.logged - s0.logged), (unsigned long long)s2.thread_buffer_peak,
+           (unsigned long long)worst, (unsigned long long)cap);
+    CHECK(s1.forced_flushes - s0.forced_flushes >= n / RC_DEFERRED_LOG / 2);   /* the log did fill */
+    CHECK(s2.thread_buffer_peak <= cap);
+    CHECK(worst <= cap);
+    rc_safepoint();
+    int wrong = 0;
+    for (int i = 0; i < SPREAD; i++) {
+        wrong += rc_refcount(objs[i]) != 1;    /* every incref and decref applied */
+        rc_decref(objs[i]);
+    }
+    CHECK_EQ(wrong, 0);
+    rc_safepoint();
+    CHECK_EQ(live(), base);
+    rc_thread_detach();
+}
+
+/* ---- coalescing and immortals ------------------------------------------ */
+
+static void coalescing_and_immortals(void)
+{
+    rc_thread_attach();
+    rc_obj_t *x = rc_int_new(777777);
+    rc_safepoint();
+    rc_deferred_stats_t s0 = dstats();
+    for (int i = 0; i < 100000; i++) {
+        rc_incref(x);
+        rc_decref(x);
+    }
+    rc_deferred_stats_t s1 = dstats();
+    CHECK_EQ(s1.logged - s0.logged, 0);         /* one slot the whole time */
+    CHECK_EQ(rc_refcount(x), 1);                /* nothing applied, and nothing to apply */
+    rc_safepoint();
+    rc_deferred_stats_t s2 = dstats();
+    CHECK_EQ(s2.increments_applied - s1.increments_applied, 0);   /* the pairs cancelled */
+    CHECK_EQ(s2.pending_decrements, 0);
+
+    rc_obj_t *small = rc_small_int(7);
+    unsigned char before[sizeof(rc_int_t)];
+    memcpy(before, small, sizeof before);
+    for (int i = 0; i < 100000; i++) {
+        rc_incref(small);
+        rc_decref(small);
+        rc_decref(small);
+    }
+    CHECK_EQ(_rc_deferred_table[RC_DEFERRED_SLOT_OF(small)].obj == small, 0);   /* never taken a slot */
+    rc_safepoint();
+    CHECK_EQ(dstats().logged - s2.logged, 0);
+    CHECK(memcmp(before, small, sizeof before) == 0);
+    CHECK_EQ(rc_refcount(small), RC_REFCNT_IMMORTAL);
+    rc_decref(x);
+    rc_safepoint();
+    rc_thread_detach();
+}
+
+/* ---- unattached threads and thread exit -------------------------------- */
+
+static rc_obj_t *target;
+
+static void *exit_attached(void *arg)
+{
+    (void)arg;
+    rc_thread_attach();
+    for (int i = 0; i < 10; i++)
+        rc_incref(target);
+    rc_decref(target);
+    return NULL;                                /* no safepoint, no detach */
+}
+
+static void unattached_and_exit(void)
+{
+    /* main is not attached here */
+    uint64_t base = live();
+    rc_obj_t *o = rc_int_new(424242);
+    rc_incref(o);
+    CHECK_EQ(rc_refcount(o), 2);                /* applied at once */
+    rc_decref(o);
+    CHECK_EQ(rc_refcount(o), 2);                /* queued on the shared list */
+    CHECK(dstats().pending_decrements >= 1);
+    rc_safepoint();                             /* no thread attached: due at once */
+    CHECK_EQ(rc_refcount(o), 1);
+    CHECK_EQ(dstats().pending_decrements, 0);
+
+    target = o;
+    pthread_t th;
+    REQUIRE(pthread_create(&th, NULL, exit_attached, NULL) == 0);
+    REQUIRE(pthread_join(th, NULL) == 0);
+    CHECK_EQ(rc_refcount(o), 10);               /* the exiting thread flushed: 1 + 10 - 1 */
+    for (int i = 0; i < 10; i++)
+        rc_decref(o);
+    CHECK_EQ(live(), base + 1);
+    rc_safepoint();
+    CHECK_EQ(live(), base);
+}
+
+int main(int argc, char **argv)
+{
+    test_opts_t opt = test_opts(argc, argv);
+    printf("deferred: table %d slots, log %d entries, batches of %d\n", RC_DEFERRED_SLOTS,
+           RC_DEFERRED_LOG, RC_DEFERRED_BATCH);
+    alone_frees_at_first_safepoint();
+    coalescing_and_immortals();
+    unattached_and_exit();
+    bound_check();
+    buffer_bound(opt.scale);
+    CHECK_EQ(dstats().attached, 0);
+    CHECK_EQ(dstats().pending_decrements, 0);
+    CHECK_EQ(live(), 0);
+    return TEST_END();
+}
