@@ -3,7 +3,9 @@
  * Types int, tuple, list and node; the small-int cache; deallocation.
  *
  * Deallocation is iterative. When a count reaches zero, _rc_dealloc frees
- * the object and drops one reference of each child; a child whose count
+ * the object and drops one reference of each child (_rc_drop_dead_ref: a
+ * decref, except that deferred counting applies it at once instead of
+ * logging it, so a chain dies in one safepoint); a child whose count
  * reaches zero meanwhile is not freed recursively but pushed on a
  * thread-local stack of dead objects, linked through the dead object's own
  * count word (dead, so free to reuse). The outermost _rc_dealloc pops until

@@ -16,6 +16,19 @@
  * reference; rc_tuple_set, rc_list_set and rc_node_set steal the reference
  * they are given; rc_list_append does not (it increfs); getters borrow.
  *
+ * Counting (each strategy's header): rc_incref, rc_decref, rc_refcount,
+ * rc_is_immortal, rc_thread_attach / rc_thread_detach, rc_safepoint.
+ * rc_refcount and rc_is_immortal read the count as applied so far. Plain
+ * and atomic apply every change at once; biased applies a non-owner's
+ * queued release at the owner's next safepoint; deferred applies changes
+ * only at safepoints, decrements two epochs late, and so frees an object
+ * at a safepoint after its last decref, not in it. Whoever needs the
+ * exact count (a test, getrefcount, the cycle detector) passes a
+ * safepoint first: after rc_safepoint() on the only attached thread,
+ * rc_refcount is exact under every strategy; with several threads, after
+ * each that touched the object has passed one and the epochs moved on
+ * (deferred: rc_deferred_sync(); the cycle detector's stop-the-world).
+ *
  * Threading: see each strategy header. Core functions are thread-safe.
  */
 #ifndef RC_RC_H

@@ -40,13 +40,15 @@ if [ "$strategy" = deferred ]; then
     for f in asm_incref asm_decref; do
         b=$(body $f)
         [ -n "$b" ] || fail "$f not found in $obj"
-        case $f in asm_incref) op=add ;; *) op=sub ;; esac
         echo "$b" | grep -Eq 'lock|xchg' && fail "$f: a locked or exchanging instruction"
         echo "$b" | grep -Eq '(mov|add|sub|inc|dec|or|and)[bwlq]?[[:space:]]+[^,]+,(0x[0-9a-f]+)?\(%rdi\)' &&
             fail "$f: writes the object"
-        [ "$(echo "$b" | grep -Ec "${op}q?[[:space:]]+\\\$0x1,0x8\\(%r(ax|cx|dx|si|8|9|10|11)\\)")" -eq 1 ] ||
-            fail "$f: expected one ${op} of 1 on the table slot's delta"
-        echo "$b" | awk '/cmp[[:space:]]+\(%r[a-z0-9]+\),%rdi/ { c = 1 } /\$0x1,0x8\(/ { exit !c } END { }' ||
+        # gcc: addq $0x1,0x8(%rax) / subq $0x1; clang: addq $0x1 / addq $-1 at
+        # %fs:0x8(%rcx,%rax,1). Either way one RMW of the delta, not of (%rdi).
+        delta_re='(add|sub)q?[[:space:]]+\$0x(1|ffffffffffffffff),(%fs:)?0x8\(%r[a-z0-9]+(,%r[a-z0-9]+,1)?\)'
+        [ "$(echo "$b" | grep -Ec "$delta_re")" -eq 1 ] ||
+            fail "$f: expected one +-1 read-modify-write of the table slot's delta"
+        echo "$b" | awk -v re="$delta_re" '/cmp[bwlq]?[[:space:]]/ && /%rdi/ && /\(/ { c = 1 } $0 ~ re { exit !c } END { }' ||
             fail "$f: the delta is changed before the slot is compared with the object"
         others=$(echo "$b" | grep -E 'R_X86_64_' | grep -Ev 'R_X86_64_(GOTTPOFF|TPOFF32)[[:space:]]+_rc_deferred_table' |
                  grep -v '_rc_deferred_miss_slow' || true)
