@@ -41,6 +41,13 @@
                                             memory_order_release,            \
                                             memory_order_relaxed)
 
+/* CAS: on success acquire (takes over what the releaser published), on
+ * failure relaxed. */
+#define at_cas_strong_acquire(p, expected, desired)                          \
+    atomic_compare_exchange_strong_explicit((p), (expected), (desired),    \
+                                            memory_order_acquire,            \
+                                            memory_order_relaxed)
+
 /* CAS with no ordering at all, for counters that order nothing else. */
 #define at_cas_weak_relaxed(p, expected, desired)                            \
     atomic_compare_exchange_weak_explicit((p), (expected), (desired),      \

@@ -76,6 +76,7 @@ typedef struct rc_deferred_thread {
 
 _Thread_local rc_deferred_slot_t _rc_deferred_table[RC_DEFERRED_SLOTS];
 _Thread_local rc_deferred_thread_t *_rc_deferred_self;
+_Thread_local unsigned _rc_deferred_read_depth;
 
 static RC_ATOMIC(uint64_t) global_epoch = 1;
 static RC_ATOMIC(rc_deferred_thread_t *) registry;
@@ -86,6 +87,8 @@ static batch_t *shared_head, *shared_tail;   /* under shared_lock, oldest first 
 static RC_ATOMIC(uint64_t) shared_pending;   /* entries on the shared list; written under the lock */
 static RC_ATOMIC(uint64_t) shared_batches;   /* batches on it; written under the lock */
 static RC_ATOMIC(uint64_t) shared_dec_applied, shared_max_delay;   /* written under the lock */
+static RC_ATOMIC(uint64_t) shared_newest;    /* largest tag on the list; written under the lock */
+static RC_ATOMIC(uint64_t) shared_applying;  /* taken off the list, not yet applied */
 
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;
@@ -208,6 +211,7 @@ static void hand_off(rc_deferred_thread_t *t)
     else
         shared_head = t->head;
     shared_tail = t->tail;
+    raise_to(&shared_newest, t->tail->tag);
     at_store_relaxed(&shared_pending, at_load_relaxed(&shared_pending) + n);
     at_store_relaxed(&shared_batches, at_load_relaxed(&shared_batches) + at_load_relaxed(&t->batches));
     pthread_mutex_unlock(&shared_lock);
@@ -216,8 +220,13 @@ static void hand_off(rc_deferred_thread_t *t)
     at_store_relaxed(&t->batches, 0);
 }
 
+static void flush(rc_deferred_thread_t *t, bool forced);
+
 /* A decrement by a thread that is not attached: sealed onto the shared
- * list with the epoch read after a full fence, as a flush would. */
+ * list with the epoch read after a full fence, as a flush would. Every
+ * RC_DEFERRED_BATCH of them the thread helps the epoch and applies what is
+ * due, so a thread that never attaches cannot grow the list without bound
+ * (unless attached threads stop passing safepoints). */
 static void seal_shared(rc_deferred_obj_t *o, int64_t delta)
 {
     at_fence_seq_cst();                      /* as flush step 1 */
@@ -235,8 +244,12 @@ static void seal_shared(rc_deferred_obj_t *o, int64_t delta)
         at_store_relaxed(&shared_batches, at_load_relaxed(&shared_batches) + 1);
     }
     b->e[b->n++] = (entry_t){ o, delta };
-    at_store_relaxed(&shared_pending, at_load_relaxed(&shared_pending) + 1);
+    raise_to(&shared_newest, g);
+    uint64_t pending = at_load_relaxed(&shared_pending) + 1;
+    at_store_relaxed(&shared_pending, pending);
     pthread_mutex_unlock(&shared_lock);
+    if (pending % RC_DEFERRED_BATCH == 0)
+        flush(NULL, true);
 }
 
 /* ---- epochs ------------------------------------------------------------- */
@@ -271,9 +284,12 @@ static void announce(rc_deferred_thread_t *t, uint64_t g)
     at_fence_seq_cst();                      /* crossbeam's pin: announce before reading pointers */
 }
 
-static bool oldest_waits(const rc_deferred_thread_t *t, uint64_t g)
+/* Is a sealed batch (the thread's newest, or the shared list's) not yet
+ * due at g? Then advancing the epoch is worth a try. */
+static bool newest_waits(const rc_deferred_thread_t *t, uint64_t g)
 {
-    return (t && t->head && t->head->tag + 2 > g) || at_load_relaxed(&shared_pending) != 0;
+    return (t && t->tail && t->tail->tag + 2 > g) ||
+           (at_load_relaxed(&shared_pending) != 0 && at_load_relaxed(&shared_newest) + 2 > g);
 }
 
 /* Applies the shared list's batches that are due at epoch g. */
@@ -281,21 +297,30 @@ static void reclaim_shared(uint64_t g)
 {
     if (at_load_relaxed(&shared_pending) == 0 || pthread_mutex_trylock(&shared_lock) != 0)
         return;
-    batch_t *due = NULL, **end = &due;
+    /* The whole list: a detaching thread's hand-off may put older batches
+     * behind newer ones. It is short (batches of threads that left). */
+    batch_t *due = NULL, **end = &due, *keep = NULL, **kend = &keep, *last = NULL;
     uint64_t n = 0, batches = 0, delay = 0;
-    while (shared_head && shared_head->tag + 2 <= g) {
-        batch_t *b = shared_head;
-        shared_head = b->next;
+    for (batch_t *b = shared_head, *next; b; b = next) {
+        next = b->next;
         b->next = NULL;
-        *end = b;
-        end = &b->next;
-        n += b->n;
-        batches++;
-        if (g - b->tag > delay)
-            delay = g - b->tag;
+        if (b->tag + 2 <= g) {
+            *end = b;
+            end = &b->next;
+            n += b->n;
+            batches++;
+            if (g - b->tag > delay)
+                delay = g - b->tag;
+        } else {
+            *kend = b;
+            kend = &b->next;
+            last = b;
+        }
     }
-    if (shared_head == NULL)
-        shared_tail = NULL;
+    shared_head = keep;
+    shared_tail = last;
+    /* A read-modify-write: appliers lower it outside the lock. */
+    at_fetch_add_relaxed(&shared_applying, n);
     at_store_relaxed(&shared_pending, at_load_relaxed(&shared_pending) - n);
     at_store_relaxed(&shared_batches, at_load_relaxed(&shared_batches) - batches);
     at_store_relaxed(&shared_dec_applied, at_load_relaxed(&shared_dec_applied) + n);
@@ -306,8 +331,12 @@ static void reclaim_shared(uint64_t g)
     while (due) {
         batch_t *b = due;
         due = b->next;
+        uint64_t bn = b->n;
         apply_batch(b);
         free(b);
+        /* release: pairs with the acquire load in rc_deferred_sync; these
+         * decrements (and the frees they caused) are done. */
+        at_fetch_sub_release(&shared_applying, bn);
     }
 }
 
@@ -324,8 +353,10 @@ static void reclaim(rc_deferred_thread_t *t)
         at_store_relaxed(&t->batches, at_load_relaxed(&t->batches) - 1);
         raise_to(&t->max_delay, g - b->tag);
         bump(&t->dec_applied, b->n);
-        at_store_relaxed(&t->pending, at_load_relaxed(&t->pending) - b->n);
         apply_batch(b);
+        /* release: pairs with the acquire load in rc_deferred_sync; these
+         * decrements (and the frees they caused) are done. */
+        at_store_release(&t->pending, at_load_relaxed(&t->pending) - b->n);
         batch_free(t, b);
     }
     reclaim_shared(g);
@@ -346,13 +377,15 @@ static void take(rc_deferred_thread_t *t, entry_t e, uint64_t tag)
 static void flush(rc_deferred_thread_t *t, bool forced)
 {
     if (t == NULL) {                         /* not attached: nothing logged; help the epoch */
-        for (int k = 0; k < 2 && oldest_waits(NULL, 0); k++)
+        for (int k = 0; k < 2 && newest_waits(NULL, at_load_relaxed(&global_epoch)); k++)
             (void)try_advance();
         reclaim(NULL);
         return;
     }
-    if (t->flushing)
-        return;                              /* a free inside a flush never logs; belt and braces */
+    if (RC_UNLIKELY(t->flushing))
+        rc_fatal("deferred: a flush re-entered itself (a free logged a count change)");
+    if (RC_UNLIKELY(!forced && _rc_deferred_read_depth != 0))
+        rc_fatal("deferred: rc_safepoint or rc_thread_detach inside a read section");
     t->flushing = true;
     at_fence_seq_cst();                      /* step 1: the program's unlinks before the epoch read */
     uint64_t g = at_load_relaxed(&global_epoch);
@@ -366,8 +399,12 @@ static void flush(rc_deferred_thread_t *t, bool forced)
     for (uint32_t i = 0; i < t->nlog; i++)
         take(t, t->log[i], g);
     t->nlog = 0;
-    announce(t, g);
-    for (int k = 0; k < 2 && oldest_waits(t, g); k++) {
+    /* Inside a read section the thread may hold pointers it loaded but has
+     * not counted yet: no announcement, so the epoch cannot pass them. */
+    bool quiescent = _rc_deferred_read_depth == 0;
+    if (quiescent)
+        announce(t, g);
+    for (int k = 0; quiescent && k < 2 && newest_waits(t, g); k++) {
         uint64_t now = try_advance();
         if (now == g)
             break;                           /* someone has not announced g yet */
@@ -443,10 +480,9 @@ static rc_deferred_thread_t *claim_record(void)
     /* acquire: pairs with the release CAS that pushed each record. */
     for (rc_deferred_thread_t *t = at_load_acquire(&registry); t; t = t->next) {
         bool free_rec = false;
-        /* acquire: pairs with the release store in detach. */
-        if (!at_load_relaxed(&t->in_use) &&
-            atomic_compare_exchange_strong_explicit(&t->in_use, &free_rec, true, memory_order_acquire,
-                                                    memory_order_relaxed))
+        /* acquire: pairs with the release store in detach; the record's
+         * owner-only fields are the last owner's, clean. */
+        if (!at_load_relaxed(&t->in_use) && at_cas_strong_acquire(&t->in_use, &free_rec, true))
             return t;
     }
     rc_deferred_thread_t *t = aligned_alloc(64, sizeof *t);
@@ -484,12 +520,30 @@ RC_SLOW_PATH void _rc_deferred_detach_slow(void) { detach(_rc_deferred_self); }
 
 /* ---- sync and figures ---------------------------------------------- */
 
+/* Done when no decrement is sealed anywhere nor being applied: every
+ * record's pending count (released by its owner after applying), the
+ * shared list's and its in-flight batches (read under its lock, where
+ * taking batches off raises shared_applying as it lowers shared_pending). */
+static bool nothing_pending(void)
+{
+    /* acquire: pairs with the release CAS that pushed each record. */
+    for (rc_deferred_thread_t *r = at_load_acquire(&registry); r; r = r->next)
+        /* acquire: pairs with the owner's release store after applying. */
+        if (at_load_acquire(&r->pending) != 0)
+            return false;
+    pthread_mutex_lock(&shared_lock);
+    /* acquire: pairs with the release decrement after each batch applied. */
+    bool done = at_load_relaxed(&shared_pending) == 0 && at_load_acquire(&shared_applying) == 0;
+    pthread_mutex_unlock(&shared_lock);
+    return done;
+}
+
 void rc_deferred_sync(void)
 {
     rc_deferred_thread_t *t = _rc_deferred_self;
     for (unsigned spins = 0;; spins++) {
         flush(t, false);
-        if ((t == NULL || t->head == NULL) && at_load_relaxed(&shared_pending) == 0)
+        if (nothing_pending())
             return;
         if (spins > 64)
             sched_yield();                   /* other attached threads must pass safepoints */
@@ -515,8 +569,9 @@ void rc_deferred_stats_get(rc_deferred_stats_t *out)
         if (delay > out->max_delay_epochs)
             out->max_delay_epochs = delay;
         if (at_load_relaxed(&t->in_use))
-            out->buffer_bytes += sizeof _rc_deferred_table + RC_DEFERRED_LOG * sizeof(entry_t);
-        out->buffer_bytes += at_load_relaxed(&t->batches) * sizeof(batch_t);
+            out->buffer_bytes += sizeof _rc_deferred_table;        /* the thread's table */
+        out->buffer_bytes += RC_DEFERRED_LOG * sizeof(entry_t) +   /* kept with the record */
+                             (at_load_relaxed(&t->batches) + 1) * sizeof(batch_t);   /* + spare, at most */
     }
     out->decrements_applied += at_load_relaxed(&shared_dec_applied);
     out->pending_decrements += at_load_relaxed(&shared_pending);

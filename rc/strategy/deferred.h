@@ -61,7 +61,19 @@
  * sealed batches to a shared list that any flush applies when due. A
  * detached or never-attached thread does not hold epochs back; it may
  * still use objects, through the slow path: increments applied at once,
- * decrements sealed onto the shared list.
+ * decrements sealed onto the shared list (every RC_DEFERRED_BATCH of them
+ * it helps the epoch and applies what is due, so the list stays bounded).
+ *
+ * Read sections (RCU's read side). Any incref or decref may flush (a full
+ * log), and a flush announces the epoch, so outside a section a pointer a
+ * thread loaded from shared memory but has not counted yet is safe only
+ * until its next count operation. Between rc_deferred_read_begin and
+ * rc_deferred_read_end a forced flush applies and seals but does not
+ * announce, so the thread may load pointers from slots other threads are
+ * replacing and releasing, and incref them any time before the section
+ * ends: no object it could have loaded is freed meanwhile (the torture
+ * test). Sections nest; rc_safepoint, detach and sync inside one are
+ * fatal; a long section holds every thread's frees back, as in RCU.
  *
  * Exact counts: rc_refcount reads the applied count. It is exact once
  * every thread that touched the object has flushed since, and the
@@ -102,6 +114,7 @@ typedef struct rc_deferred_slot {
 _Static_assert((RC_DEFERRED_SLOTS & (RC_DEFERRED_SLOTS - 1)) == 0, "the table size must be a power of two");
 
 extern _Thread_local rc_deferred_slot_t _rc_deferred_table[RC_DEFERRED_SLOTS];
+extern _Thread_local unsigned _rc_deferred_read_depth;
 
 void _rc_deferred_dealloc(rc_deferred_obj_t *o);
 void _rc_deferred_miss_slow(rc_deferred_obj_t *o, int64_t delta);
@@ -172,11 +185,22 @@ static inline void rc_deferred_thread_detach(void)
 /* Applies this thread's logged changes and whatever decrements are due. */
 static inline void rc_deferred_safepoint(void) { _rc_deferred_flush_slow(); }
 
-/* Flushes, then waits until every decrement sealed so far (this thread's
- * and the shared list's) is applied: afterwards rc_refcount is exact for
- * any object no other thread touched since its last flush. Needs every
- * other attached thread to pass safepoints meanwhile (it spins otherwise);
- * a thread alone returns after its own flush. */
+/* A read section (above): pointers loaded inside stay valid, counted or
+ * not, until it ends. Costs one thread-local add each. */
+static inline void rc_deferred_read_begin(void) { _rc_deferred_read_depth++; }
+static inline void rc_deferred_read_end(void)
+{
+    if (rc_cfg_debug && _rc_deferred_read_depth == 0)
+        rc_fatal("deferred: rc_deferred_read_end without rc_deferred_read_begin");
+    _rc_deferred_read_depth--;
+}
+
+/* Flushes until no decrement is sealed anywhere or being applied (every
+ * thread's batches and the shared list): afterwards rc_refcount is exact
+ * for any object no other thread touched since its last flush. Needs every
+ * other attached thread to pass safepoints meanwhile (it spins otherwise)
+ * and returns when they stop dropping references; a thread alone returns
+ * after its own flush. For tests and quiescent points. */
 void rc_deferred_sync(void);
 
 /* Process-wide figures, for tests and the harness. Cumulative counters

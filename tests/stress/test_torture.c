@@ -4,13 +4,15 @@
  *
  * SLOTS shared slots each hold one counted reference. Writers make a new
  * object and exchange it into a slot, check what came out and release it.
- * Readers load a slot and incref what they found with no lock and no
- * retry, which is safe under deferred counting only: the writer's
- * decrement waits two epochs, the reader's increment is applied at its
- * next flush, before the epoch can get there (under immediate counting
- * this is the textbook use-after-free). Readers check the object both as a
- * borrowed pointer and after the incref, keep some references across
- * safepoints in a stash and check them again when they drop them.
+ * Readers, inside a read section (rc_deferred_read_begin/end), load a
+ * slot and incref what they found with no lock and no retry, which is safe
+ * under deferred counting only: the writer's decrement waits two epochs,
+ * and a reader in a section does not announce one (under immediate
+ * counting this is the textbook use-after-free). Now and then a reader
+ * does thousands of other increfs between the load and the incref, so
+ * its log fills and flushes inside the window. Readers check the object
+ * both as a borrowed pointer and after the incref, keep some references
+ * across safepoints in a stash and check them again when they drop them.
  * Threads detach and re-attach now and then (a detached thread must not
  * hold the epoch back, and still uses its stash through the slow path).
  *
@@ -33,6 +35,7 @@
 
 #define SLOTS 16
 #define STASH 8
+#define PRIVATE 6000                     /* a reader's own objects: more than its log holds */
 #define MAX_THREADS 8
 
 static RC_ATOMIC(rc_obj_t *) slots[SLOTS];
@@ -102,13 +105,32 @@ static void *reader(void *arg)
 {
     uint64_t id = (uint64_t)(uintptr_t)arg, seed = base_seed * 104729 + id + 1, bad = 0, taken = 0;
     rc_obj_t *stash[STASH] = { 0 };
+    rc_obj_t **own = malloc(PRIVATE * sizeof *own);
+    REQUIRE(own != NULL);
+    for (int k = 0; k < PRIVATE; k++)
+        REQUIRE((own[k] = rc_int_new(7000000 + k)) != NULL);
     rc_thread_attach();
     for (uint64_t i = 0; i < 4 * ops_per_thread; i++) {
         uint64_t r = test_rand(&seed);
+        rc_deferred_read_begin();
         /* acquire: pairs with the writers' exchange; the object's contents
-         * are visible. The pointer is borrowed: no safepoint until incref. */
+         * are visible. The pointer is uncounted until the incref below,
+         * and safe until the section ends. */
         rc_obj_t *o = at_load_acquire(&slots[r % SLOTS]);
         bad += !object_ok(o);
+        if ((i & 4095) == 4095) {        /* a long window: the log fills and flushes in it */
+            for (int k = 0; k < PRIVATE; k++)
+                rc_incref(own[k]);
+            bad += !object_ok(o);
+            rc_incref(o);
+            rc_deferred_read_end();
+            for (int k = 0; k < PRIVATE; k++)
+                rc_decref(own[k]);
+            rc_safepoint();
+            bad += !object_ok(o);
+            rc_decref(o);
+            continue;
+        }
         if (r & 0x100) {
             rc_incref(o);
             taken++;
@@ -125,6 +147,7 @@ static void *reader(void *arg)
                 rc_decref(o);
             }
         }
+        rc_deferred_read_end();
         if ((i & 63) == 0)
             rc_safepoint();
         maybe_detach(r >> 24);
@@ -134,6 +157,9 @@ static void *reader(void *arg)
             bad += !object_ok(stash[k]);
             rc_decref(stash[k]);
         }
+    for (int k = 0; k < PRIVATE; k++)
+        rc_decref(own[k]);
+    free(own);
     rc_thread_detach();
     at_fetch_add_relaxed(&bad_total, bad);
     at_fetch_add_relaxed(&taken_total, taken);
@@ -197,7 +223,7 @@ int main(int argc, char **argv)
            (unsigned long long)(d.forced_flushes - d0.forced_flushes), (unsigned long long)d.max_delay_epochs);
     CHECK_EQ(bad, 0);
     CHECK_EQ(s.freed - s0.freed, s.allocated - s0.allocated);
-    CHECK_EQ(s.allocated - s0.allocated, 3 * (at_load_relaxed(&made_total) + SLOTS));
+    CHECK_EQ(s.allocated - s0.allocated, 3 * (at_load_relaxed(&made_total) + SLOTS) + (uint64_t)nreaders * PRIVATE);
     CHECK_EQ(s.live, 0);
     CHECK_EQ(d.pending_decrements, 0);
     CHECK_EQ(d.attached, 0);

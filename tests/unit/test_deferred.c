@@ -24,6 +24,19 @@
  *                later safepoint of anyone.
  *   exit         a thread that exits attached, with changes in its table
  *                and no safepoint, has them applied (thread exit flushes).
+ *   read section a reader loads a pointer a writer then unlinks and
+ *                releases, and does enough other increfs to force flushes
+ *                before it increfs the pointer: inside a read section the
+ *                object stays alive however often the writer passes
+ *                safepoints (outside one it would be freed: the review's
+ *                reproducer).
+ *   left alone   a thread whose peers detached while its older batch
+ *                waited frees everything at its next safepoint.
+ *   sync         rc_deferred_sync waits for other threads' batches (they
+ *                keep passing safepoints) and for the shared list.
+ *   unattached bound  a thread that never attaches makes and drops a
+ *                million objects: the shared list stays within two
+ *                batches.
  * --scale N divides the buffer test's 100 million.
  * Threading: main plus puppet threads that run one command at a time.
  */
@@ -399,6 +412,160 @@ static void unattached_and_exit(void)
     CHECK_EQ(live(), base);
 }
 
+/* ---- read sections ------------------------------------------------------ */
+
+#define WINDOW_OBJS (RC_DEFERRED_LOG + 2 * RC_DEFERRED_SLOTS + 16)
+static RC_ATOMIC(rc_obj_t *) window_slot;
+static rc_obj_t *window_loaded, *window_others[WINDOW_OBJS];
+static int64_t window_seen;
+
+static void r_begin_and_load(puppet_t *p)
+{
+    (void)p;
+    rc_deferred_read_begin();
+    /* acquire: pairs with main's release store; the node is initialised. */
+    window_loaded = at_load_acquire(&window_slot);
+}
+static void r_other_increfs(puppet_t *p)
+{
+    (void)p;
+    for (int i = 0; i < WINDOW_OBJS; i++)
+        rc_incref(window_others[i]);      /* enough misses to fill the log */
+}
+static void r_incref_loaded_and_end(puppet_t *p)
+{
+    (void)p;
+    rc_incref(window_loaded);
+    window_seen = ((rc_node_t *)window_loaded)->value;
+    rc_deferred_read_end();
+}
+static void r_cleanup(puppet_t *p)
+{
+    (void)p;
+    for (int i = 0; i < WINDOW_OBJS; i++)
+        rc_decref(window_others[i]);
+    rc_decref(window_loaded);
+    rc_safepoint();
+}
+
+static void read_section_keeps_loaded_pointers(void)
+{
+    rc_thread_attach();
+    for (int i = 0; i < WINDOW_OBJS; i++)
+        REQUIRE((window_others[i] = rc_int_new(1000000 + i)) != NULL);
+    rc_obj_t *b = rc_node_new(1, 4242);
+    REQUIRE(b != NULL);
+    /* release: publishes b to the reader's acquire load. */
+    at_store_release(&window_slot, b);
+    rc_safepoint();
+    uint64_t base = live();
+    puppet_t *r = &pup[0];
+    puppet_start(r, 0);
+    puppet_do(r, do_attach);
+    puppet_do(r, r_begin_and_load);
+    rc_obj_t *old = at_exchange_acq_rel(&window_slot, NULL);   /* acq_rel: the writer's unlink */
+    rc_decref(old);
+    rc_safepoint();
+    uint64_t f0 = dstats().forced_flushes;
+    puppet_do(r, r_other_increfs);
+    uint64_t forced = dstats().forced_flushes - f0;
+    for (int i = 0; i < 4; i++)
+        rc_safepoint();                   /* the writer tries to move the epoch on */
+    printf("read section: %llu forced flushes in the reader's window; live %llu (base %llu)\n",
+           (unsigned long long)forced, (unsigned long long)live(), (unsigned long long)base);
+    CHECK(forced >= 1);
+    CHECK_EQ(live(), base);               /* b still alive: the reader may count it */
+    puppet_do(r, r_incref_loaded_and_end);
+    CHECK_EQ(window_seen, 4242);
+    puppet_do(r, r_cleanup);
+    puppet_do(r, do_detach);
+    puppet_stop(r);
+    rc_safepoint();
+    CHECK_EQ(live(), base - 1);           /* b, dropped by the reader */
+    for (int i = 0; i < WINDOW_OBJS; i++)
+        rc_decref(window_others[i]);
+    rc_thread_detach();
+    rc_safepoint();
+}
+
+/* ---- left alone, sync, unattached bound ------------------------------------ */
+
+static void left_alone_frees_at_next_safepoint(void)
+{
+    rc_thread_attach();
+    rc_obj_t *x = rc_int_new(900001), *y = rc_int_new(900002), *keep = rc_int_new(900003);
+    rc_incref(keep);
+    rc_safepoint();
+    uint64_t base = live();
+    puppet_start(&pup[0], 0);
+    puppet_do(&pup[0], do_attach);
+    rc_decref(x);
+    rc_safepoint();                       /* sealed; the puppet holds the epoch back */
+    puppet_do(&pup[0], do_detach);        /* alone from here */
+    rc_decref(y);
+    rc_decref(keep);
+    rc_safepoint();
+    CHECK_EQ(live(), base - 2);
+    CHECK_EQ(rc_refcount(keep), 1);
+    rc_decref(keep);
+    rc_safepoint();
+    puppet_stop(&pup[0]);
+    rc_thread_detach();
+}
+
+static rc_obj_t *sync_obj;
+static RC_ATOMIC(bool) ticking;
+static void q_take(puppet_t *p) { (void)p; rc_incref(sync_obj); rc_safepoint(); }
+static void q_drop(puppet_t *p) { (void)p; rc_decref(sync_obj); rc_safepoint(); }
+static void *ticker(void *arg)
+{
+    while (at_load_relaxed(&ticking))
+        puppet_do(arg, do_safepoint);
+    return NULL;
+}
+
+static void sync_is_exact(void)
+{
+    rc_thread_attach();
+    sync_obj = rc_int_new(777001);
+    puppet_start(&pup[0], 0);
+    puppet_do(&pup[0], do_attach);
+    puppet_do(&pup[0], q_take);
+    rc_deferred_sync();
+    CHECK_EQ(rc_refcount(sync_obj), 2);
+    puppet_do(&pup[0], q_drop);           /* sealed on the puppet, due two epochs on */
+    at_store_relaxed(&ticking, true);
+    pthread_t th;
+    REQUIRE(pthread_create(&th, NULL, ticker, &pup[0]) == 0);
+    rc_deferred_sync();                   /* must wait for the puppet's batch */
+    int64_t c = rc_refcount(sync_obj);
+    at_store_relaxed(&ticking, false);
+    REQUIRE(pthread_join(th, NULL) == 0);
+    CHECK_EQ(c, 1);
+    puppet_do(&pup[0], do_detach);
+    puppet_stop(&pup[0]);
+    rc_decref(sync_obj);
+    rc_thread_detach();
+
+    /* Unattached: a million decrefs onto the shared list, then sync. */
+    enum { N = 1000000 };
+    static rc_obj_t *objs[N];
+    uint64_t base = live();
+    for (int i = 0; i < N; i++)
+        REQUIRE((objs[i] = rc_int_new(300000 + i)) != NULL);
+    uint64_t worst = 0;
+    for (int i = 0; i < N; i++) {
+        rc_decref(objs[i]);
+        if ((i & 1023) == 0 && dstats().pending_decrements > worst)
+            worst = dstats().pending_decrements;
+    }
+    rc_deferred_sync();
+    printf("unattached: %d decrefs, at most %llu pending at once\n", N, (unsigned long long)worst);
+    CHECK(worst <= 2 * RC_DEFERRED_BATCH);
+    CHECK_EQ(live(), base);
+    CHECK_EQ(dstats().pending_decrements, 0);
+}
+
 int main(int argc, char **argv)
 {
     test_opts_t opt = test_opts(argc, argv);
@@ -408,6 +575,9 @@ int main(int argc, char **argv)
     coalescing_and_immortals();
     unattached_and_exit();
     bound_check();
+    read_section_keeps_loaded_pointers();
+    left_alone_frees_at_next_safepoint();
+    sync_is_exact();
     buffer_bound(opt.scale);
     CHECK_EQ(dstats().attached, 0);
     CHECK_EQ(dstats().pending_decrements, 0);
