@@ -20,6 +20,7 @@
 
 #include "rc/rc.h"
 #include "tests/check.h"
+#include "tests/stepped.h"
 
 #ifndef RC_STRATEGY_BIASED
 #error "test_biased.c is built for the biased strategy only"
@@ -30,74 +31,6 @@ static uint32_t main_tid;               /* owner id of what main makes */
 
 static uint64_t freed(void) { return rc_stats_get().freed; }
 static uint64_t live(void) { return rc_stats_get().live; }
-
-/* ---- stepped helper threads ------------------------------------------- */
-
-typedef struct helper {
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    void (*fn)(void *);                 /* the step to run; NULL: idle */
-    void *arg;
-    bool quit, attach;
-} helper_t;
-
-static void *helper_main(void *p)
-{
-    helper_t *h = p;
-    if (h->attach)
-        rc_thread_attach();             /* takes an owner id; unattached helpers have none */
-    pthread_mutex_lock(&h->mu);
-    for (;;) {
-        while (h->fn == NULL && !h->quit)
-            pthread_cond_wait(&h->cv, &h->mu);
-        if (h->fn == NULL)
-            break;
-        void (*fn)(void *) = h->fn;
-        void *arg = h->arg;
-        pthread_mutex_unlock(&h->mu);
-        fn(arg);
-        pthread_mutex_lock(&h->mu);
-        h->fn = NULL;
-        pthread_cond_broadcast(&h->cv);
-    }
-    pthread_mutex_unlock(&h->mu);
-    if (h->attach)
-        rc_thread_detach();
-    return NULL;
-}
-
-static void helper_start(helper_t *h, bool attach)
-{
-    memset(h, 0, sizeof *h);
-    h->attach = attach;
-    REQUIRE(pthread_mutex_init(&h->mu, NULL) == 0 && pthread_cond_init(&h->cv, NULL) == 0);
-    REQUIRE(pthread_create(&h->th, NULL, helper_main, h) == 0);
-}
-
-/* Runs fn(arg) on the helper and waits until it has returned. */
-static void helper_run(helper_t *h, void (*fn)(void *), void *arg)
-{
-    pthread_mutex_lock(&h->mu);
-    h->fn = fn;
-    h->arg = arg;
-    pthread_cond_broadcast(&h->cv);
-    while (h->fn != NULL)
-        pthread_cond_wait(&h->cv, &h->mu);
-    pthread_mutex_unlock(&h->mu);
-}
-
-/* The helper exits (its merge queue is drained at exit) and is joined. */
-static void helper_stop(helper_t *h)
-{
-    pthread_mutex_lock(&h->mu);
-    h->quit = true;
-    pthread_cond_broadcast(&h->cv);
-    pthread_mutex_unlock(&h->mu);
-    REQUIRE(pthread_join(h->th, NULL) == 0);
-    pthread_cond_destroy(&h->cv);
-    pthread_mutex_destroy(&h->mu);
-}
 
 /* Steps: incref or decref one object n times. */
 typedef struct step { rc_obj_t *o; int n; } step_t;

@@ -2,7 +2,7 @@
  * (rc/strategy/deferred.h), deterministic.
  *
  *   bound        the reclamation bound: W attached threads, driven one at a
- *                time by main in a fixed order (puppets), drop everything
+ *                time by main in a fixed order (stepped helpers), drop everything
  *                they made (garbage chains, lists of ints, objects made by
  *                another thread); nothing is freed before a safepoint, nor
  *                after one round of safepoints (a decrement waits two
@@ -38,13 +38,14 @@
  *                million objects: the shared list stays within two
  *                batches.
  * --scale N divides the buffer test's 100 million.
- * Threading: main plus puppet threads that run one command at a time.
+ * Threading: main plus stepped helper threads (tests/stepped.h).
  */
 #include <pthread.h>
 #include <string.h>
 
 #include "rc/rc.h"
 #include "tests/check.h"
+#include "tests/stepped.h"
 
 static uint64_t live(void) { return rc_stats_get().live; }
 static rc_deferred_stats_t dstats(void)
@@ -54,75 +55,17 @@ static rc_deferred_stats_t dstats(void)
     return s;
 }
 
-/* ---- puppets: threads that run main's commands, one at a time ---------- */
+/* ---- helpers (tests/stepped.h) and what their steps work on ----------- */
 
-typedef enum { CMD_NONE, CMD_RUN, CMD_EXIT } cmd_t;
-
-typedef struct puppet {
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    cmd_t cmd;
-    void (*fn)(struct puppet *);
-    /* what the commands work on */
+typedef struct worker {
     rc_obj_t *held[64];
     int nheld;
     int index;
-} puppet_t;
+} worker_t;
 
-static void *puppet_main(void *arg)
-{
-    puppet_t *p = arg;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (p->cmd == CMD_NONE)
-            pthread_cond_wait(&p->cv, &p->mu);
-        if (p->cmd == CMD_EXIT)
-            break;
-        pthread_mutex_unlock(&p->mu);
-        p->fn(p);
-        pthread_mutex_lock(&p->mu);
-        p->cmd = CMD_NONE;
-        pthread_cond_broadcast(&p->cv);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
-}
-
-static void puppet_start(puppet_t *p, int index)
-{
-    memset(p, 0, sizeof *p);
-    p->index = index;
-    REQUIRE(pthread_mutex_init(&p->mu, NULL) == 0 && pthread_cond_init(&p->cv, NULL) == 0);
-    REQUIRE(pthread_create(&p->th, NULL, puppet_main, p) == 0);
-}
-
-/* Runs fn on puppet p and waits until it is done. */
-static void puppet_do(puppet_t *p, void (*fn)(puppet_t *))
-{
-    pthread_mutex_lock(&p->mu);
-    p->fn = fn;
-    p->cmd = CMD_RUN;
-    pthread_cond_broadcast(&p->cv);
-    while (p->cmd != CMD_NONE)
-        pthread_cond_wait(&p->cv, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-}
-
-static void puppet_stop(puppet_t *p)
-{
-    pthread_mutex_lock(&p->mu);
-    p->cmd = CMD_EXIT;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    REQUIRE(pthread_join(p->th, NULL) == 0);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv);
-}
-
-static void do_attach(puppet_t *p) { (void)p; rc_thread_attach(); }
-static void do_detach(puppet_t *p) { (void)p; rc_thread_detach(); }
-static void do_safepoint(puppet_t *p) { (void)p; rc_safepoint(); }
+static void do_attach(void *arg) { (void)arg; rc_thread_attach(); }
+static void do_detach(void *arg) { (void)arg; rc_thread_detach(); }
+static void do_safepoint(void *arg) { (void)arg; rc_safepoint(); }
 
 /* ---- bound ------------------------------------------------------------- */
 
@@ -133,11 +76,13 @@ static void do_safepoint(puppet_t *p) { (void)p; rc_safepoint(); }
  * int handed to the next worker. */
 #define PER_WORKER (CHAIN + 3 * LISTS + 1)
 
-static puppet_t pup[WORKERS + 1];
+static helper_t helpers[WORKERS + 1];
+static worker_t wk[WORKERS + 1];
 static rc_obj_t *handed[WORKERS];
 
-static void make_garbage(puppet_t *p)
+static void make_garbage(void *arg)
 {
+    worker_t *p = arg;
     rc_obj_t *head = rc_node_new(1, 0);
     REQUIRE(head != NULL);
     for (int i = 1; i < CHAIN; i++) {
@@ -160,16 +105,18 @@ static void make_garbage(puppet_t *p)
 }
 
 /* Takes the int the previous worker made (its maker drops its own). */
-static void take_handed(puppet_t *p)
+static void take_handed(void *arg)
 {
+    worker_t *p = arg;
     rc_obj_t *o = handed[(p->index + WORKERS - 1) % WORKERS];
     rc_incref(o);
     p->held[p->nheld++] = o;
     rc_safepoint();
 }
 
-static void drop_all(puppet_t *p)
+static void drop_all(void *arg)
 {
+    worker_t *p = arg;
     while (p->nheld > 0)
         rc_decref(p->held[--p->nheld]);
     rc_decref(handed[p->index]);
@@ -179,33 +126,35 @@ static void drop_all(puppet_t *p)
 static void round_of_safepoints(int workers)
 {
     for (int i = 0; i < workers; i++)
-        puppet_do(&pup[i], do_safepoint);
+        helper_run(&helpers[i], do_safepoint, &wk[i]);
 }
 
 static void bound_check(void)
 {
     uint64_t base = live();
     for (int i = 0; i < WORKERS; i++) {
-        puppet_start(&pup[i], i);
-        puppet_do(&pup[i], do_attach);
+        wk[i] = (worker_t){ .index = i };
+    helper_start(&helpers[i], false);
+        helper_run(&helpers[i], do_attach, &wk[i]);
     }
     for (int i = 0; i < WORKERS; i++)
-        puppet_do(&pup[i], make_garbage);
+        helper_run(&helpers[i], make_garbage, &wk[i]);
     for (int i = 0; i < WORKERS; i++)
-        puppet_do(&pup[i], take_handed);
+        helper_run(&helpers[i], take_handed, &wk[i]);
     round_of_safepoints(WORKERS);
     const uint64_t full = base + WORKERS * PER_WORKER;
     CHECK_EQ(live(), full);
 
     /* A fifth thread attaches, then detaches (blocked, idle): it must not
      * hold the epoch back. */
-    puppet_start(&pup[WORKERS], WORKERS);
-    puppet_do(&pup[WORKERS], do_attach);
-    puppet_do(&pup[WORKERS], do_detach);
+    wk[WORKERS] = (worker_t){ .index = WORKERS };
+    helper_start(&helpers[WORKERS], false);
+    helper_run(&helpers[WORKERS], do_attach, &wk[WORKERS]);
+    helper_run(&helpers[WORKERS], do_detach, &wk[WORKERS]);
 
     uint64_t e0 = dstats().epoch;
     for (int i = 0; i < WORKERS; i++)
-        puppet_do(&pup[i], drop_all);
+        helper_run(&helpers[i], drop_all, &wk[i]);
     CHECK_EQ(live(), full);                    /* dropped, logged, nothing applied */
     uint64_t after[4];
     after[0] = live();
@@ -227,30 +176,30 @@ static void bound_check(void)
      * (the others' batches wait for it), then detaches: the next round
      * frees everything. */
     for (int i = 0; i < WORKERS; i++)
-        puppet_do(&pup[i], make_garbage);
+        helper_run(&helpers[i], make_garbage, &wk[i]);
     for (int i = 0; i < WORKERS; i++)
-        puppet_do(&pup[i], take_handed);
+        helper_run(&helpers[i], take_handed, &wk[i]);
     round_of_safepoints(WORKERS);
     CHECK_EQ(live(), full);
     for (int i = 0; i < WORKERS; i++)
-        puppet_do(&pup[i], drop_all);
+        helper_run(&helpers[i], drop_all, &wk[i]);
     for (int r = 0; r < 5; r++)
         for (int i = 1; i < WORKERS; i++)
-            puppet_do(&pup[i], do_safepoint);
+            helper_run(&helpers[i], do_safepoint, &wk[i]);
     uint64_t stalled = live();
     printf("bound: with one attached thread stalled, after 5 rounds of the others: %llu live\n",
            (unsigned long long)stalled);
     CHECK_EQ(stalled, full);                   /* worker 0's increments might still be unapplied */
-    puppet_do(&pup[0], do_detach);             /* flushes, leaves the epoch, hands its batch over */
+    helper_run(&helpers[0], do_detach, &wk[0]);             /* flushes, leaves the epoch, hands its batch over */
     for (int r = 0; r < 3; r++)
         for (int i = 1; i < WORKERS; i++)
-            puppet_do(&pup[i], do_safepoint);
+            helper_run(&helpers[i], do_safepoint, &wk[i]);
     CHECK_EQ(live(), base);
 
     for (int i = 1; i < WORKERS; i++)
-        puppet_do(&pup[i], do_detach);
+        helper_run(&helpers[i], do_detach, &wk[i]);
     for (int i = 0; i <= WORKERS; i++)
-        puppet_stop(&pup[i]);
+        helper_stop(&helpers[i]);
     CHECK_EQ(dstats().attached, 0);
 }
 
@@ -419,29 +368,29 @@ static RC_ATOMIC(rc_obj_t *) window_slot;
 static rc_obj_t *window_loaded, *window_others[WINDOW_OBJS];
 static int64_t window_seen;
 
-static void r_begin_and_load(puppet_t *p)
+static void r_begin_and_load(void *arg)
 {
-    (void)p;
+    (void)arg;
     rc_deferred_read_begin();
     /* acquire: pairs with main's release store; the node is initialised. */
     window_loaded = at_load_acquire(&window_slot);
 }
-static void r_other_increfs(puppet_t *p)
+static void r_other_increfs(void *arg)
 {
-    (void)p;
+    (void)arg;
     for (int i = 0; i < WINDOW_OBJS; i++)
         rc_incref(window_others[i]);      /* enough misses to fill the log */
 }
-static void r_incref_loaded_and_end(puppet_t *p)
+static void r_incref_loaded_and_end(void *arg)
 {
-    (void)p;
+    (void)arg;
     rc_incref(window_loaded);
     window_seen = ((rc_node_t *)window_loaded)->value;
     rc_deferred_read_end();
 }
-static void r_cleanup(puppet_t *p)
+static void r_cleanup(void *arg)
 {
-    (void)p;
+    (void)arg;
     for (int i = 0; i < WINDOW_OBJS; i++)
         rc_decref(window_others[i]);
     rc_decref(window_loaded);
@@ -459,15 +408,15 @@ static void read_section_keeps_loaded_pointers(void)
     at_store_release(&window_slot, b);
     rc_safepoint();
     uint64_t base = live();
-    puppet_t *r = &pup[0];
-    puppet_start(r, 0);
-    puppet_do(r, do_attach);
-    puppet_do(r, r_begin_and_load);
+    helper_t *r = &helpers[0];
+    helper_start(r, false);
+    helper_run(r, do_attach, NULL);
+    helper_run(r, r_begin_and_load, NULL);
     rc_obj_t *old = at_exchange_acq_rel(&window_slot, NULL);   /* acq_rel: the writer's unlink */
     rc_decref(old);
     rc_safepoint();
     uint64_t f0 = dstats().forced_flushes;
-    puppet_do(r, r_other_increfs);
+    helper_run(r, r_other_increfs, NULL);
     uint64_t forced = dstats().forced_flushes - f0;
     for (int i = 0; i < 4; i++)
         rc_safepoint();                   /* the writer tries to move the epoch on */
@@ -475,11 +424,11 @@ static void read_section_keeps_loaded_pointers(void)
            (unsigned long long)forced, (unsigned long long)live(), (unsigned long long)base);
     CHECK(forced >= 1);
     CHECK_EQ(live(), base);               /* b still alive: the reader may count it */
-    puppet_do(r, r_incref_loaded_and_end);
+    helper_run(r, r_incref_loaded_and_end, NULL);
     CHECK_EQ(window_seen, 4242);
-    puppet_do(r, r_cleanup);
-    puppet_do(r, do_detach);
-    puppet_stop(r);
+    helper_run(r, r_cleanup, NULL);
+    helper_run(r, do_detach, NULL);
+    helper_stop(r);
     rc_safepoint();
     CHECK_EQ(live(), base - 1);           /* b, dropped by the reader */
     for (int i = 0; i < WINDOW_OBJS; i++)
@@ -497,11 +446,12 @@ static void left_alone_frees_at_next_safepoint(void)
     rc_incref(keep);
     rc_safepoint();
     uint64_t base = live();
-    puppet_start(&pup[0], 0);
-    puppet_do(&pup[0], do_attach);
+    wk[0] = (worker_t){ .index = 0 };
+    helper_start(&helpers[0], false);
+    helper_run(&helpers[0], do_attach, &wk[0]);
     rc_decref(x);
-    rc_safepoint();                       /* sealed; the puppet holds the epoch back */
-    puppet_do(&pup[0], do_detach);        /* alone from here */
+    rc_safepoint();                       /* sealed; the helper holds the epoch back */
+    helper_run(&helpers[0], do_detach, &wk[0]);        /* alone from here */
     rc_decref(y);
     rc_decref(keep);
     rc_safepoint();
@@ -509,18 +459,18 @@ static void left_alone_frees_at_next_safepoint(void)
     CHECK_EQ(rc_refcount(keep), 1);
     rc_decref(keep);
     rc_safepoint();
-    puppet_stop(&pup[0]);
+    helper_stop(&helpers[0]);
     rc_thread_detach();
 }
 
 static rc_obj_t *sync_obj;
 static RC_ATOMIC(bool) ticking;
-static void q_take(puppet_t *p) { (void)p; rc_incref(sync_obj); rc_safepoint(); }
-static void q_drop(puppet_t *p) { (void)p; rc_decref(sync_obj); rc_safepoint(); }
+static void q_take(void *arg) { (void)arg; rc_incref(sync_obj); rc_safepoint(); }
+static void q_drop(void *arg) { (void)arg; rc_decref(sync_obj); rc_safepoint(); }
 static void *ticker(void *arg)
 {
     while (at_load_relaxed(&ticking))
-        puppet_do(arg, do_safepoint);
+        helper_run(arg, do_safepoint, NULL);
     return NULL;
 }
 
@@ -528,22 +478,23 @@ static void sync_is_exact(void)
 {
     rc_thread_attach();
     sync_obj = rc_int_new(777001);
-    puppet_start(&pup[0], 0);
-    puppet_do(&pup[0], do_attach);
-    puppet_do(&pup[0], q_take);
+    wk[0] = (worker_t){ .index = 0 };
+    helper_start(&helpers[0], false);
+    helper_run(&helpers[0], do_attach, &wk[0]);
+    helper_run(&helpers[0], q_take, &wk[0]);
     rc_deferred_sync();
     CHECK_EQ(rc_refcount(sync_obj), 2);
-    puppet_do(&pup[0], q_drop);           /* sealed on the puppet, due two epochs on */
+    helper_run(&helpers[0], q_drop, &wk[0]);           /* sealed on the helper, due two epochs on */
     at_store_relaxed(&ticking, true);
     pthread_t th;
-    REQUIRE(pthread_create(&th, NULL, ticker, &pup[0]) == 0);
-    rc_deferred_sync();                   /* must wait for the puppet's batch */
+    REQUIRE(pthread_create(&th, NULL, ticker, &helpers[0]) == 0);
+    rc_deferred_sync();                   /* must wait for the helper's batch */
     int64_t c = rc_refcount(sync_obj);
     at_store_relaxed(&ticking, false);
     REQUIRE(pthread_join(th, NULL) == 0);
     CHECK_EQ(c, 1);
-    puppet_do(&pup[0], do_detach);
-    puppet_stop(&pup[0]);
+    helper_run(&helpers[0], do_detach, &wk[0]);
+    helper_stop(&helpers[0]);
     rc_decref(sync_obj);
     rc_thread_detach();
 
