@@ -245,10 +245,10 @@ static void seal_shared(rc_deferred_obj_t *o, int64_t delta)
     }
     b->e[b->n++] = (entry_t){ o, delta };
     raise_to(&shared_newest, g);
-    uint64_t pending = at_load_relaxed(&shared_pending) + 1;
-    at_store_relaxed(&shared_pending, pending);
+    at_store_relaxed(&shared_pending, at_load_relaxed(&shared_pending) + 1);
     pthread_mutex_unlock(&shared_lock);
-    if (pending % RC_DEFERRED_BATCH == 0)
+    static _Thread_local unsigned sealed_here;
+    if (++sealed_here % RC_DEFERRED_BATCH == 0)
         flush(NULL, true);
 }
 
