@@ -27,6 +27,7 @@
  * strategy's rules.
  */
 #include <pthread.h>
+#include <time.h>
 
 #include "rc/rc.h"
 #include "tests/check.h"
@@ -40,9 +41,20 @@ static RC_ATOMIC(rc_obj_t *) slots[SLOTS];
 static uint64_t ops_per_thread, base_seed;
 static bool no_lock;
 
+static pthread_barrier_t work_start;
+static uint64_t switch_target;          /* GIL strategies: acquisitions the workers wait for */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *worker(void *arg)
 {
     uint64_t seed = base_seed * 1000003 + (uint64_t)(uintptr_t)arg + 1;
+    pthread_barrier_wait(&work_start);   /* all running before any takes the GIL */
     if (!no_lock)
         rc_thread_attach();
     for (uint64_t i = 0; i < ops_per_thread; i++) {
@@ -67,6 +79,15 @@ static void *worker(void *arg)
         if (!no_lock && (i & 255) == 0)
             rc_safepoint();
     }
+    /* Under a GIL, stay (passing safepoints, holding nothing) until the
+     * GIL has changed hands switch_target times: whether forced switching
+     * works must not depend on how the machine schedules a run this short
+     * (under ctest -j2 with ASan one worker could finish before the other
+     * ever waited long enough). Every worker stays, so there is always a
+     * waiter; if the hand-over were broken the deadline would expire. */
+    uint64_t deadline = now_ns() + UINT64_C(20000000000);
+    while (!no_lock && rc_strategy_desc.uses_gil && rc_gil_switches() < switch_target && now_ns() < deadline)
+        rc_safepoint();
     if (!no_lock)
         rc_thread_detach();
     return NULL;
@@ -151,6 +172,7 @@ int main(int argc, char **argv)
     if (rc_strategy_desc.uses_gil)
         rc_gil_set_switch_interval_ns(100000);
     uint64_t switches_before = rc_gil_switches();
+    switch_target = switches_before + 2 * (uint64_t)nthreads + 1;
 
     for (int i = 0; i < SHARED; i++) {
         shared[i] = rc_int_new(1000000 + i);
@@ -158,10 +180,12 @@ int main(int argc, char **argv)
             rc_debug_set_refcnt(shared[i], UINT64_C(1) << 40);
     }
     pthread_t th[MAX_THREADS];
+    REQUIRE(pthread_barrier_init(&work_start, NULL, (unsigned)nthreads) == 0);
     for (int t = 0; t < nthreads; t++)
         REQUIRE(pthread_create(&th[t], NULL, worker, (void *)(uintptr_t)t) == 0);
     for (int t = 0; t < nthreads; t++)
         REQUIRE(pthread_join(th[t], NULL) == 0);
+    pthread_barrier_destroy(&work_start);
     if (no_lock)
         return TEST_END();   /* counts are garbage by design; the verdict is TSan's */
 
