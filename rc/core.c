@@ -8,8 +8,12 @@
  * sums them with relaxed loads under the registry lock. When a thread exits,
  * a pthread key destructor folds its counters into the exited-threads totals
  * and unlinks and frees the record, so the sums stay exact across thread
- * churn.
- * Threading: registry and totals under registry_lock; counters as above.
+ * churn. Before that it runs the strategies' exit hooks
+ * (rc_core_on_thread_exit), so their exit work frees objects while the
+ * record still counts the frees.
+ * Threading: registry and totals under registry_lock; counters as above;
+ * hooks are appended under registry_lock and read after an acquire load of
+ * their count.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -27,10 +31,29 @@ static uint64_t next_thread_id = 1;          /* under registry_lock */
 static uint64_t exited_allocated, exited_freed;  /* under registry_lock */
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+static void (*exit_hooks[RC_THREAD_EXIT_HOOKS])(void);   /* written once each, under registry_lock */
+static RC_ATOMIC(unsigned) exit_hooks_n;
+
+void rc_core_on_thread_exit(void (*hook)(void))
+{
+    pthread_mutex_lock(&registry_lock);
+    unsigned n = at_load_relaxed(&exit_hooks_n);
+    if (n == RC_THREAD_EXIT_HOOKS)
+        rc_fatal("more than %d thread-exit hooks registered", RC_THREAD_EXIT_HOOKS);
+    exit_hooks[n] = hook;
+    /* release: pairs with the acquire load in thread_exit; the slot is
+     * written before it is counted. */
+    at_store_release(&exit_hooks_n, n + 1);
+    pthread_mutex_unlock(&registry_lock);
+}
 
 static void thread_exit(void *arg)
 {
     rc_thread_t *t = arg;
+    /* acquire: pairs with the release store in rc_core_on_thread_exit. */
+    unsigned hooks = at_load_acquire(&exit_hooks_n);
+    for (unsigned i = 0; i < hooks; i++)
+        exit_hooks[i]();
     _rc_gil_thread_exit(t);
     pthread_mutex_lock(&registry_lock);
     exited_allocated += at_load_relaxed(&t->objs_allocated);

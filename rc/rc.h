@@ -107,6 +107,16 @@ typedef struct rc_stats {
     uint64_t threads;     /* threads with a live record */
 } rc_stats_t;
 
+/* Registers work a strategy must do when one of its threads exits (drain
+ * a merge queue, flush a log): the core's exit handler runs every hook
+ * first, while the thread's record and its allocator heap still serve the
+ * frees that work causes, so the strategy does not depend on the order in
+ * which pthread-key destructors run. A hook must be idempotent (the
+ * strategy may keep its own key as a fallback) and is registered once per
+ * process; at most RC_THREAD_EXIT_HOOKS of them. */
+#define RC_THREAD_EXIT_HOOKS 8
+void rc_core_on_thread_exit(void (*hook)(void));
+
 /* Process-wide object statistics, exact when every thread is quiescent. */
 rc_stats_t rc_stats_get(void);
 

@@ -208,9 +208,8 @@ RC_SLOW_PATH void _rc_biased_merge_queue_slow(void)
  * owner's fast path, and a pusher must not orphan-merge such a child while
  * we may still write its owner word. Freeing may need this thread's id, so
  * the id goes last. */
-static void thread_exit(void *arg)
+static void drain_and_close(RC_ATOMIC(uintptr_t) *q)
 {
-    RC_ATOMIC(uintptr_t) *q = arg;
     for (;;) {
         /* acquire: pairs with the pushers' release CAS. */
         uintptr_t head = at_exchange_acquire(q, 0);
@@ -231,10 +230,27 @@ static void thread_exit(void *arg)
     _rc_biased_tid_hi = (uint64_t)RC_BIASED_NO_TID << 32;
 }
 
+/* Run first by the core's exit handler (rc_core_on_thread_exit), so the
+ * drain's frees are counted on the thread's live record; the key above is
+ * the fallback for a thread without one. Idempotent: the drain clears the
+ * thread's queue pointer. */
+static void exit_hook(void)
+{
+    if (_rc_biased_queue != NULL)
+        drain_and_close(_rc_biased_queue);
+}
+
+static void thread_exit(void *arg)
+{
+    (void)arg;                               /* == _rc_biased_queue, unless the hook ran */
+    exit_hook();
+}
+
 static void exit_key_create(void)
 {
     if (pthread_key_create(&exit_key, thread_exit) != 0)
         rc_fatal("pthread_key_create failed: cannot drain biased merge queues at thread exit");
+    rc_core_on_thread_exit(exit_hook);
 }
 
 RC_SLOW_PATH uint32_t _rc_biased_thread_init_slow(void)

@@ -462,17 +462,26 @@ static void detach(rc_deferred_thread_t *t)
     at_store_release(&t->in_use, false);
 }
 
+/* Thread exit: run first by the core's exit handler (rc_core_on_thread_exit);
+ * the strategy's own key is the fallback for a thread without a core
+ * record. Idempotent. */
+static void exit_hook(void)
+{
+    if (_rc_deferred_self)
+        detach(_rc_deferred_self);
+}
+
 static void thread_exit(void *arg)
 {
     (void)arg;
-    if (_rc_deferred_self)
-        detach(_rc_deferred_self);
+    exit_hook();
 }
 
 static void exit_key_create(void)
 {
     if (pthread_key_create(&exit_key, thread_exit) != 0)
         rc_fatal("pthread_key_create failed: cannot flush deferred counts at thread exit");
+    rc_core_on_thread_exit(exit_hook);
 }
 
 static rc_deferred_thread_t *claim_record(void)
