@@ -50,10 +50,14 @@ void rc_core_on_thread_exit(void (*hook)(void))
 static void thread_exit(void *arg)
 {
     rc_thread_t *t = arg;
+    /* The hooks free objects: never while another thread has the world
+     * stopped (a detached thread waits here until it resumes). */
+    _rc_world_attach();
     /* acquire: pairs with the release store in rc_core_on_thread_exit. */
     unsigned hooks = at_load_acquire(&exit_hooks_n);
     for (unsigned i = 0; i < hooks; i++)
         exit_hooks[i]();
+    _rc_world_detach();                  /* an exiting thread never holds the world up */
     _rc_gil_thread_exit(t);
     pthread_mutex_lock(&registry_lock);
     exited_allocated += at_load_relaxed(&t->objs_allocated);

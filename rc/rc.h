@@ -83,6 +83,7 @@ typedef struct rc_thread {
     uint64_t id;                          /* unique for the process, never reused */
     RC_ATOMIC(uint64_t) objs_allocated;   /* owner-written */
     RC_ATOMIC(uint64_t) objs_freed;       /* owner-written */
+    int world;                            /* RC_WORLD_*: under the world lock (rc/world.c) */
 } rc_thread_t;
 
 extern _Thread_local rc_thread_t *_rc_thread_tls;
@@ -116,6 +117,50 @@ typedef struct rc_stats {
  * process; at most RC_THREAD_EXIT_HOOKS of them. */
 #define RC_THREAD_EXIT_HOOKS 8
 void rc_core_on_thread_exit(void (*hook)(void));
+
+/* Stop-the-world (rc/world.c), for the cycle detector and anything else
+ * that needs every thread's counts applied and no thread mutating.
+ *
+ * Each thread is detached (the default: it counts for nothing), running
+ * (attached through its strategy's rc_thread_attach) or parked (attached,
+ * waiting at a safepoint for the world to resume). A running thread calls
+ * the strategy's rc_world_stop: it returns once every other attached
+ * thread is parked or detached, after the strategy made every count exact
+ * (rc/strategy/<s>.h); rc_world_resume lets them go. Safepoints poll the
+ * request with one relaxed load (rc_world_poll); a thread parks after its
+ * strategy's own safepoint work (biased merges its queue, deferred
+ * flushes), so what it counted is applied when it parks. A detached
+ * thread (blocked in I/O, waiting on a lock) never holds the world up; a
+ * thread that attaches while the world is stopped waits until it resumes.
+ * Two threads stopping at once: the second parks until the first
+ * resumes, then stops in turn.
+ * Threading: all transitions under one mutex (they are slow paths); the
+ * request flag is read relaxed on the fast path (a late sight costs one
+ * more safepoint interval; the hand-over itself goes through the mutex). */
+#define RC_WORLD_DETACHED 0
+#define RC_WORLD_RUNNING  1
+#define RC_WORLD_PARKED   2
+extern RC_ATOMIC(bool) _rc_world_stop_requested;
+void _rc_world_park_slow(void);
+static inline void rc_world_poll(void)
+{
+    /* relaxed: a hint; parking synchronises through the world lock. */
+    if (RC_UNLIKELY(at_load_relaxed(&_rc_world_stop_requested)))
+        _rc_world_park_slow();
+}
+void _rc_world_attach(void);     /* strategies' rc_thread_attach; idempotent */
+void _rc_world_detach(void);     /* strategies' rc_thread_detach; idempotent */
+void _rc_world_stop_slow(void);  /* the caller must be attached */
+void _rc_world_resume_slow(void);
+bool rc_world_is_stopped(void);  /* by the calling thread */
+
+typedef struct rc_world_stats {
+    uint64_t stops;              /* completed stops */
+    uint64_t wait_ns_total;      /* time stoppers waited for threads to park */
+    uint64_t wait_ns_max;
+    uint64_t running;            /* attached threads not parked, now */
+} rc_world_stats_t;
+rc_world_stats_t rc_world_stats(void);
 
 /* Process-wide object statistics, exact when every thread is quiescent. */
 rc_stats_t rc_stats_get(void);

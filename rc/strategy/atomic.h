@@ -84,8 +84,11 @@ static inline void _rc_atomic_word_set(rc_atomic_obj_t *o, uint64_t w) { at_stor
 static inline void _rc_atomic_count_set(rc_atomic_obj_t *o, uint64_t n) { at_store_relaxed(&o->refcnt_shared, n); }
 #define rc_atomic_count_max INT64_MAX   /* counts saturate above this */
 #define rc_atomic_uses_gil 0   /* no GIL: threads share objects freely */
-static inline void rc_atomic_thread_attach(void) { (void)rc_thread_self(); }
-static inline void rc_atomic_thread_detach(void) { }
-static inline void rc_atomic_safepoint(void) { }
+static inline void rc_atomic_thread_attach(void) { _rc_world_attach(); }
+static inline void rc_atomic_thread_detach(void) { _rc_world_detach(); }
+static inline void rc_atomic_safepoint(void) { rc_world_poll(); }
+/* Every count is exact at any time: stopping is all there is to do. */
+static inline void rc_atomic_world_stop(void) { _rc_world_stop_slow(); }
+static inline void rc_atomic_world_resume(void) { _rc_world_resume_slow(); }
 
 #endif /* RC_STRATEGY_ATOMIC_H */

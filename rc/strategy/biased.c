@@ -196,6 +196,28 @@ RC_SLOW_PATH void _rc_biased_merge_zero_slow(rc_biased_obj_t *o)
         _rc_biased_dealloc(o);
 }
 
+/* The world is stopped by the caller: every owner is parked or detached,
+ * so any queue can be merged here (the owners' local counts do not move).
+ * Queues of exited owners are closed (QUEUE_DEAD) and empty. */
+void _rc_biased_drain_stopped(void)
+{
+    if (!rc_world_is_stopped())
+        rc_fatal("biased: merging every queue needs the world stopped");
+    uint32_t end = at_load_relaxed(&next_tid);
+    for (uint32_t tid = 1; tid < end; tid++) {
+        /* acquire: pairs with the release CAS that published the chunk. */
+        RC_ATOMIC(uintptr_t) *chunk = at_load_acquire(&queue_chunks[tid >> CHUNK_SHIFT]);
+        if (chunk == NULL)
+            continue;                        /* a thread still taking its id */
+        RC_ATOMIC(uintptr_t) *q = &chunk[tid & (CHUNK_SIZE - 1)];
+        uintptr_t head = at_load_relaxed(q);
+        if (head == 0 || head == QUEUE_DEAD)
+            continue;
+        /* acquire: pairs with the pushers' release CAS. */
+        merge_list((rc_biased_obj_t *)at_exchange_acquire(q, 0));
+    }
+}
+
 RC_SLOW_PATH void _rc_biased_merge_queue_slow(void)
 {
     /* acquire: pairs with the pushers' release CAS. */

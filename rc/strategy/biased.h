@@ -183,15 +183,27 @@ static inline void _rc_biased_count_set(rc_biased_obj_t *o, uint64_t n)
 #define _rc_biased_drop_dead_ref(o) rc_biased_decref(o)
 
 #define rc_biased_uses_gil 0   /* no GIL */
-static inline void rc_biased_thread_attach(void) { (void)rc_thread_self(); (void)_rc_biased_self_tid(); }
-static inline void rc_biased_thread_detach(void) { }
-/* Merges what other threads queued for this owner. */
+static inline void rc_biased_thread_attach(void) { _rc_world_attach(); (void)_rc_biased_self_tid(); }
+static inline void rc_biased_thread_detach(void) { _rc_world_detach(); }
+/* Merges what other threads queued for this owner, then parks if the
+ * world is being stopped. */
 static inline void rc_biased_safepoint(void)
 {
     RC_ATOMIC(uintptr_t) *q = _rc_biased_queue;
     if (RC_UNLIKELY(q != NULL && at_load_relaxed(q) != 0))
         _rc_biased_merge_queue_slow();
+    rc_world_poll();
 }
+/* Stops the world, then merges every thread's queue (a non-owner may have
+ * queued an object after its owner's last safepoint): every count is the
+ * true local + shared count, with no queue's reference in it. */
+void _rc_biased_drain_stopped(void);
+static inline void rc_biased_world_stop(void)
+{
+    _rc_world_stop_slow();
+    _rc_biased_drain_stopped();
+}
+static inline void rc_biased_world_resume(void) { _rc_world_resume_slow(); }
 
 /* Test hook: called by a non-owner between marking an object queued and
  * pushing it (tests hold that window open). Set only while no other thread

@@ -527,6 +527,49 @@ RC_SLOW_PATH void _rc_deferred_attach_slow(void)
 
 RC_SLOW_PATH void _rc_deferred_detach_slow(void) { detach(_rc_deferred_self); }
 
+/* The world is stopped by the caller (rc_deferred_world_stop): every other
+ * attached thread flushed before it parked and holds no uncounted
+ * reference, so every sealed decrement can be applied now, whatever its
+ * epoch. The parked owners' batch lists are written here; the world lock
+ * orders that between their parking and their resuming. */
+void _rc_deferred_drain_stopped(void)
+{
+    if (!rc_world_is_stopped())
+        rc_fatal("deferred: draining every thread's batches needs the world stopped");
+    /* acquire: pairs with the release CAS that pushed each record. */
+    for (rc_deferred_thread_t *t = at_load_acquire(&registry); t; t = t->next) {
+        while (t->head) {
+            batch_t *b = t->head;
+            t->head = b->next;
+            if (t->head == NULL)
+                t->tail = NULL;
+            at_store_relaxed(&t->batches, at_load_relaxed(&t->batches) - 1);
+            bump(&t->dec_applied, b->n);
+            apply_batch(b);
+            at_store_release(&t->pending, at_load_relaxed(&t->pending) - b->n);
+            batch_free(t, b);
+        }
+    }
+    pthread_mutex_lock(&shared_lock);
+    batch_t *all = shared_head;
+    uint64_t n = at_load_relaxed(&shared_pending);
+    shared_head = shared_tail = NULL;
+    at_store_relaxed(&shared_pending, 0);
+    at_store_relaxed(&shared_batches, 0);
+    at_store_relaxed(&shared_dec_applied, at_load_relaxed(&shared_dec_applied) + n);
+    at_fetch_add_relaxed(&shared_applying, n);
+    pthread_mutex_unlock(&shared_lock);
+    while (all) {
+        batch_t *b = all;
+        all = b->next;
+        uint64_t bn = b->n;
+        apply_batch(b);
+        free(b);
+        /* release: pairs with the acquire load in rc_deferred_sync. */
+        at_fetch_sub_release(&shared_applying, bn);
+    }
+}
+
 /* ---- sync and figures ---------------------------------------------- */
 
 /* Done when no decrement is sealed anywhere nor being applied: every

@@ -174,6 +174,7 @@ static inline void _rc_deferred_count_set(rc_deferred_obj_t *o, uint64_t n) { at
 extern _Thread_local struct rc_deferred_thread *_rc_deferred_self;
 static inline void rc_deferred_thread_attach(void)
 {
+    _rc_world_attach();
     if (_rc_deferred_self == NULL)
         _rc_deferred_attach_slow();
 }
@@ -181,9 +182,27 @@ static inline void rc_deferred_thread_detach(void)
 {
     if (_rc_deferred_self != NULL)
         _rc_deferred_detach_slow();
+    _rc_world_detach();
 }
-/* Applies this thread's logged changes and whatever decrements are due. */
-static inline void rc_deferred_safepoint(void) { _rc_deferred_flush_slow(); }
+/* Applies this thread's logged changes and whatever decrements are due,
+ * then parks if the world is being stopped. */
+static inline void rc_deferred_safepoint(void)
+{
+    _rc_deferred_flush_slow();
+    rc_world_poll();
+}
+/* Flushes, stops the world (every other thread flushed when it parked),
+ * then applies every sealed decrement of every thread and of the shared
+ * list regardless of its epoch: with no thread running, no increment can
+ * be missing. Every count is then exact. */
+void _rc_deferred_drain_stopped(void);
+static inline void rc_deferred_world_stop(void)
+{
+    _rc_deferred_flush_slow();
+    _rc_world_stop_slow();
+    _rc_deferred_drain_stopped();
+}
+static inline void rc_deferred_world_resume(void) { _rc_world_resume_slow(); }
 
 /* A read section (above): pointers loaded inside stay valid, counted or
  * not, until it ends. Costs one thread-local add each. */

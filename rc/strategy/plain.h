@@ -82,5 +82,9 @@ static inline void _rc_plain_count_set(rc_plain_obj_t *o, uint64_t n) { o->refcn
 static inline void rc_plain_thread_attach(void) { rc_gil_acquire(); }   /* registers the thread too */
 static inline void rc_plain_thread_detach(void) { rc_gil_release(); }
 static inline void rc_plain_safepoint(void) { rc_gil_safepoint(); }
+/* The GIL is plain's world lock: the attached caller holds it, so no other
+ * thread runs; nothing more to stop, every count is exact. */
+static inline void rc_plain_world_stop(void) { }
+static inline void rc_plain_world_resume(void) { }
 
 #endif /* RC_STRATEGY_PLAIN_H */
