@@ -83,6 +83,13 @@ _Static_assert(RC_SMALL_INT_MIN <= 0 && RC_SMALL_INT_MAX >= 0,
 #define RC_ARENA_LARGE_CACHE_KIB 256
 #endif
 
+/* Bytes the cycle detector keeps in front of every container (tuple, list,
+ * node): two list links and one word of flags, owner and scratch count
+ * (gc/gc.h). Layout knob: gc/gc.c checks its header fits. */
+#ifndef RC_GC_HEAD_BYTES
+#define RC_GC_HEAD_BYTES 24
+#endif
+
 /* ---- Deferred counting (rc/strategy/deferred.h) -------------------------
  * Slots in each thread's coalescing table (a power of two; 16 bytes each,
  * in thread-local storage), entries in its log (16 bytes each, a full log

@@ -44,11 +44,20 @@ static size_t obj_size(const rc_obj_t *o)
     return t->basic_size + (t->items_of ? t->item_size * t->items_of(o) : 0);
 }
 
+const rc_gc_hooks_t *_rc_gc_hooks;   /* set before main by the collector, if linked */
+
+/* A container's block starts with its GC header, zeroed (untracked). */
+static size_t head_bytes(const rc_type_t *type) { return type->gc ? RC_GC_HEAD_BYTES : 0; }
+
 static rc_obj_t *obj_alloc(const rc_type_t *type, size_t size)
 {
-    rc_obj_t *o = alloc_malloc(size);
-    if (RC_UNLIKELY(o == NULL))
+    size_t head = head_bytes(type);
+    char *block = alloc_malloc(head + size);
+    if (RC_UNLIKELY(block == NULL))
         return NULL;
+    if (head)
+        memset(block, 0, head);
+    rc_obj_t *o = (rc_obj_t *)(block + head);
     _rc_init_mortal(o);
     o->type = type;
     _rc_counter_bump_owner(&rc_thread_self()->objs_allocated);
@@ -61,7 +70,7 @@ static rc_obj_t *obj_alloc(const rc_type_t *type, size_t size)
  * each thread's stack). Each entry remembers the backend that owns the
  * block, so a backend switch between benchmarks frees it correctly. */
 typedef struct quarantined {
-    rc_obj_t *o;
+    void *block;
     size_t size;
     const alloc_backend_t *backend;
 } quarantined_t;
@@ -77,8 +86,8 @@ static void quarantine_flush(void *unused)
     quarantine = NULL;                  /* re-armed if this thread frees again */
     quarantine_next = 0;
     for (unsigned i = 0; q && i < RC_DEBUG_QUARANTINE; i++)
-        if (q[i].o)
-            q[i].backend->free(q[i].o, q[i].size);
+        if (q[i].block)
+            q[i].backend->free(q[i].block, q[i].size);
     free(q);
 }
 
@@ -88,7 +97,7 @@ static void quarantine_key_create(void)
         rc_fatal("pthread_key_create failed for the debug quarantine");
 }
 
-static void quarantine_put(rc_obj_t *o, size_t size)
+static void quarantine_put(rc_obj_t *o, void *block, size_t size)
 {
     if (RC_UNLIKELY(quarantine == NULL)) {
         (void)pthread_once(&quarantine_once, quarantine_key_create);
@@ -98,26 +107,45 @@ static void quarantine_put(rc_obj_t *o, size_t size)
     }
     _rc_word_set(o, RC_REFCNT_FREED);
     quarantined_t old = quarantine[quarantine_next];
-    quarantine[quarantine_next] = (quarantined_t){ o, size, alloc_current };
+    quarantine[quarantine_next] = (quarantined_t){ block, size, alloc_current };
     quarantine_next = (quarantine_next + 1) % RC_DEBUG_QUARANTINE;
-    if (old.o)
-        old.backend->free(old.o, old.size);
+    if (old.block)
+        old.backend->free(old.block, old.size);
 }
 #endif
 
+/* Gives back o's block (with its GC header), of exactly the size it was
+ * allocated with. */
+static void block_free(rc_obj_t *o)
+{
+    size_t head = head_bytes(o->type), size = head + obj_size(o);
+#if RC_DEBUG
+    quarantine_put(o, (char *)o - head, size);
+#else
+    alloc_free((char *)o - head, size);
+#endif
+}
+
+void _rc_gc_free_block(rc_obj_t *o) { block_free(o); }
+
+/* A container is made: the collector may track it (and collect first). */
+static rc_obj_t *obj_track(rc_obj_t *o)
+{
+    if (o && _rc_gc_hooks)
+        _rc_gc_hooks->track(o);
+    return o;
+}
+
 /* Frees o (its children have been dropped): first the buffers it owns,
- * then its block, of exactly the size it was allocated with. */
+ * then (unless the collector keeps it a while: untrack) its block. */
 static void obj_free(rc_obj_t *o)
 {
     _rc_counter_bump_owner(&rc_thread_self()->objs_freed);
     if (o->type->free_extra)
         o->type->free_extra(o);
-    size_t size = obj_size(o);
-#if RC_DEBUG
-    quarantine_put(o, size);
-#else
-    alloc_free(o, size);
-#endif
+    if (o->type->gc && _rc_gc_hooks && _rc_gc_hooks->untrack(o))
+        return;
+    block_free(o);
 }
 
 /* ---- iterative deallocation ------------------------------------------- */
@@ -241,7 +269,7 @@ static void tuple_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg)
 static void tuple_clear(rc_obj_t *o) { slots_clear(((rc_tuple_t *)o)->items, (size_t)((rc_tuple_t *)o)->size); }
 
 const rc_type_t rc_type_tuple = {
-    .name = "tuple", .basic_size = sizeof(rc_tuple_t), .item_size = sizeof(rc_obj_t *),
+    .name = "tuple", .gc = true, .basic_size = sizeof(rc_tuple_t), .item_size = sizeof(rc_obj_t *),
     .items_of = tuple_items, .traverse = tuple_traverse, .clear = tuple_clear,
 };
 
@@ -255,7 +283,7 @@ rc_obj_t *rc_tuple_new(int64_t size)
         ((rc_tuple_t *)o)->size = size;
         memset(((rc_tuple_t *)o)->items, 0, (size_t)size * sizeof(rc_obj_t *));
     }
-    return o;
+    return obj_track(o);
 }
 
 /* ---- list ------------------------------------------------------------- */
@@ -289,7 +317,7 @@ static void list_free_items(rc_obj_t *o)
 }
 
 const rc_type_t rc_type_list = {
-    .name = "list", .basic_size = sizeof(rc_list_t),
+    .name = "list", .gc = true, .basic_size = sizeof(rc_list_t),
     .traverse = list_traverse, .clear = rc_list_clear, .free_extra = list_free_items,
 };
 
@@ -301,7 +329,7 @@ rc_obj_t *rc_list_new(void)
         l->size = l->cap = 0;
         l->items = NULL;
     }
-    return o;
+    return obj_track(o);
 }
 
 bool rc_list_append(rc_obj_t *o, rc_obj_t *item)
@@ -335,33 +363,35 @@ void rc_list_set(rc_obj_t *o, int64_t i, rc_obj_t *item)
 
 /* ---- node ------------------------------------------------------------- */
 
-static size_t node_items(const rc_obj_t *o) { return ((const rc_node_t *)o)->nslots; }
+size_t rc_node_items(const rc_obj_t *o) { return ((const rc_node_t *)o)->nslots; }
 
-static void node_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg)
+void rc_node_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg)
 {
     slots_traverse(((rc_node_t *)o)->slots, ((rc_node_t *)o)->nslots, visit, arg);
 }
 
-static void node_clear(rc_obj_t *o) { slots_clear(((rc_node_t *)o)->slots, ((rc_node_t *)o)->nslots); }
+void rc_node_clear(rc_obj_t *o) { slots_clear(((rc_node_t *)o)->slots, ((rc_node_t *)o)->nslots); }
 
 const rc_type_t rc_type_node = {
-    .name = "node", .basic_size = sizeof(rc_node_t), .item_size = sizeof(rc_obj_t *),
-    .items_of = node_items, .traverse = node_traverse, .clear = node_clear,
+    .name = "node", .gc = true, .basic_size = sizeof(rc_node_t), .item_size = sizeof(rc_obj_t *),
+    .items_of = rc_node_items, .traverse = rc_node_traverse, .clear = rc_node_clear,
 };
 
-rc_obj_t *rc_node_new(uint32_t nslots, int64_t value)
+rc_obj_t *rc_node_new_typed(const rc_type_t *type, uint32_t nslots, int64_t value)
 {
     if (nslots < 1 || nslots > RC_NODE_MAX_SLOTS)
         return NULL;
-    rc_obj_t *o = obj_alloc(&rc_type_node, sizeof(rc_node_t) + nslots * sizeof(rc_obj_t *));
+    rc_obj_t *o = obj_alloc(type, sizeof(rc_node_t) + nslots * sizeof(rc_obj_t *));
     if (o) {
         rc_node_t *n = (rc_node_t *)o;
         n->value = value;
         n->nslots = nslots;
         memset(n->slots, 0, nslots * sizeof(rc_obj_t *));
     }
-    return o;
+    return obj_track(o);
 }
+
+rc_obj_t *rc_node_new(uint32_t nslots, int64_t value) { return rc_node_new_typed(&rc_type_node, nslots, value); }
 
 void rc_node_set(rc_obj_t *o, uint32_t i, rc_obj_t *child)
 {

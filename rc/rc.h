@@ -212,13 +212,41 @@ typedef void (*rc_visit_fn)(rc_obj_t *child, void *arg);
  * free_extra releases any other buffer the object owns (a list's items). */
 struct rc_type {
     const char *name;
+    bool gc;                          /* a container: RC_GC_HEAD_BYTES in front, tracked by the cycle detector */
     size_t basic_size;
     size_t item_size;
     size_t (*items_of)(const rc_obj_t *o);                        /* NULL: fixed size */
     void (*traverse)(rc_obj_t *o, rc_visit_fn visit, void *arg);  /* NULL: no children */
     void (*clear)(rc_obj_t *o);       /* drops every child reference; NULL: none */
     void (*free_extra)(rc_obj_t *o);  /* frees owned buffers; children already dropped; NULL: none */
+    /* Called once by the cycle detector on an object it found unreachable,
+     * before clearing it (Python's __del__, PEP 442): it may take new
+     * references to the object or others (resurrection). NULL: none. */
+    void (*finalize)(rc_obj_t *o);
 };
+
+/* The cycle detector's side of containers (gc/gc.c sets the hooks; with no
+ * collector linked, containers carry their header untracked). track is
+ * called when a container is fully made, before the constructor returns;
+ * it may run a collection first. untrack is called on a dead container
+ * before its block is freed; returning true, it keeps the block and gives
+ * it back later with _rc_gc_free_block (a container tracked on another
+ * thread's list is unlinked by that thread). */
+typedef struct rc_gc_hooks {
+    void (*track)(rc_obj_t *o);
+    bool (*untrack)(rc_obj_t *o);
+} rc_gc_hooks_t;
+extern const rc_gc_hooks_t *_rc_gc_hooks;
+void _rc_gc_free_block(rc_obj_t *o);
+/* The GC header in front of a container. */
+static inline void *rc_gc_head(const rc_obj_t *o) { return (char *)o - RC_GC_HEAD_BYTES; }
+/* A container allocated with its header, of this thread's type. Tests and
+ * types of their own use it (e.g. a node type with a finalizer); the type
+ * must be node-shaped when traverse/clear are node's. */
+rc_obj_t *rc_node_new_typed(const rc_type_t *type, uint32_t nslots, int64_t value);
+size_t rc_node_items(const rc_obj_t *o);
+void rc_node_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg);
+void rc_node_clear(rc_obj_t *o);
 
 typedef struct rc_int { rc_obj_t ob; int64_t value; } rc_int_t;
 typedef struct rc_tuple { rc_obj_t ob; int64_t size; rc_obj_t *items[]; } rc_tuple_t;
