@@ -132,6 +132,18 @@ void _rc_gil_thread_exit(rc_thread_t *self)
     pthread_mutex_unlock(&gil_mutex);
 }
 
+bool rc_gil_held(void)
+{
+    rc_thread_t *self = _rc_thread_tls;
+    if (self == NULL)
+        return false;
+    (void)pthread_once(&gil_once, gil_init);
+    pthread_mutex_lock(&gil_mutex);
+    bool held = gil_owner == self;
+    pthread_mutex_unlock(&gil_mutex);
+    return held;
+}
+
 uint64_t rc_gil_switches(void)
 {
     pthread_mutex_lock(&gil_mutex);

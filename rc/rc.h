@@ -153,6 +153,12 @@ void _rc_world_detach(void);     /* strategies' rc_thread_detach; idempotent */
 void _rc_world_stop_slow(void);  /* the caller must be attached */
 void _rc_world_resume_slow(void);
 bool rc_world_is_stopped(void);  /* by the calling thread */
+/* Is the calling thread attached to the world (not parked: it is running)? */
+static inline bool _rc_world_attached(void)
+{
+    rc_thread_t *t = _rc_thread_tls;
+    return t != NULL && t->world == RC_WORLD_RUNNING;    /* written only by the thread itself */
+}
 
 typedef struct rc_world_stats {
     uint64_t stops;              /* completed stops */
@@ -178,6 +184,7 @@ void rc_gil_release(void);
 void _rc_gil_yield_slow(void);
 void _rc_gil_thread_exit(rc_thread_t *self);
 uint64_t rc_gil_switches(void);                  /* acquisitions since start */
+bool rc_gil_held(void);                          /* by the calling thread */
 void rc_gil_set_switch_interval_ns(uint64_t ns); /* default 5 ms, as CPython */
 extern RC_ATOMIC(bool) _rc_gil_drop_request;
 static inline void rc_gil_safepoint(void)

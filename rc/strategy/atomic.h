@@ -89,6 +89,9 @@ static inline void rc_atomic_thread_detach(void) { _rc_world_detach(); }
 static inline void rc_atomic_safepoint(void) { rc_world_poll(); }
 /* Every count is exact at any time: stopping is all there is to do. */
 static inline void rc_atomic_world_stop(void) { _rc_world_stop_slow(); }
+/* May this thread stop the world (it is attached)? */
+static inline bool rc_atomic_is_attached(void) { return _rc_world_attached(); }
 static inline void rc_atomic_world_resume(void) { _rc_world_resume_slow(); }
+static inline void rc_atomic_world_sync(void) { }   /* counts are always exact */
 
 #endif /* RC_STRATEGY_ATOMIC_H */

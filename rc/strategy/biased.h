@@ -203,7 +203,12 @@ static inline void rc_biased_world_stop(void)
     _rc_world_stop_slow();
     _rc_biased_drain_stopped();
 }
+/* May this thread stop the world (it is attached)? */
+static inline bool rc_biased_is_attached(void) { return _rc_world_attached(); }
 static inline void rc_biased_world_resume(void) { _rc_world_resume_slow(); }
+/* With the world stopped by the caller: merge what its own count changes
+ * queued since, so every count is exact again. */
+static inline void rc_biased_world_sync(void) { _rc_biased_drain_stopped(); }
 
 /* Test hook: called by a non-owner between marking an object queued and
  * pushing it (tests hold that window open). Set only while no other thread

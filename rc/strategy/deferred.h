@@ -202,7 +202,16 @@ static inline void rc_deferred_world_stop(void)
     _rc_world_stop_slow();
     _rc_deferred_drain_stopped();
 }
+/* May this thread stop the world (it is attached)? */
+static inline bool rc_deferred_is_attached(void) { return _rc_world_attached(); }
 static inline void rc_deferred_world_resume(void) { _rc_world_resume_slow(); }
+/* With the world stopped by the caller: apply what the caller logged
+ * since (and what that frees), so every count is exact again. */
+static inline void rc_deferred_world_sync(void)
+{
+    _rc_deferred_flush_slow();
+    _rc_deferred_drain_stopped();
+}
 
 /* A read section (above): pointers loaded inside stay valid, counted or
  * not, until it ends. Costs one thread-local add each. */

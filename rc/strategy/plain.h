@@ -85,6 +85,9 @@ static inline void rc_plain_safepoint(void) { rc_gil_safepoint(); }
 /* The GIL is plain's world lock: the attached caller holds it, so no other
  * thread runs; nothing more to stop, every count is exact. */
 static inline void rc_plain_world_stop(void) { }
+/* May this thread stop the world (it is attached)? */
+static inline bool rc_plain_is_attached(void) { return rc_gil_held(); }
 static inline void rc_plain_world_resume(void) { }
+static inline void rc_plain_world_sync(void) { }
 
 #endif /* RC_STRATEGY_PLAIN_H */

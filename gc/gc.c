@@ -1,0 +1,614 @@
+/* gc/gc.c — the generational cycle detector (see gc/gc.h).
+ *
+ * Lists. Every thread that makes containers has a record (never freed,
+ * reused by the next thread once its thread exits) with one circular,
+ * doubly linked list per generation. The owner links and unlinks on its
+ * own lists without a lock; a container that dies on another thread goes
+ * on the owner record's remote stack (Treiber push, release CAS; the
+ * owner takes it whole with an acquire exchange) and its block is freed
+ * when the owner, or the next collection, unlinks it. A collector has the
+ * world stopped, so it owns every list while it runs.
+ *
+ * A collection of generation g (CPython's gc_collect_main, with the world
+ * stopped so the counts are true):
+ *   1. take every record's remote stack; splice generations 0..g of every
+ *      record into one list, `young`;
+ *   2. scratch = the object's count, clamped to INT32_MAX (update_refs);
+ *   3. for each reference from one young object to another, scratch - 1
+ *      (subtract_refs); a scratch below zero is a corrupted count (the
+ *      debug check aborts naming it);
+ *   4. move_unreachable: an object with scratch > 0 is reachable from
+ *      outside; what it references is reachable too (pulled back from the
+ *      tentatively unreachable list); the rest is unreachable;
+ *   5. finalizers: every unreachable object is held by a temporary
+ *      reference; each finalizer not yet run runs once; counts are made
+ *      exact again (rc_world_sync) and steps 2-4 run on the unreachable
+ *      set alone, with the temporary reference discounted: what something
+ *      outside now references is resurrected, with all it reaches;
+ *   6. the garbage is cleared (type->clear drops its references), then
+ *      every object found unreachable goes to the survivors' generation
+ *      and loses its temporary reference: garbage dies there and unlinks
+ *      itself, anything still referenced (uncollectable) stays;
+ *   7. survivors move to generation g + 1 (2 stays 2); counters reset.
+ *
+ * Threading: the owner's lists as above; records[] written under
+ * reg_lock before an id is used; settings relaxed atomics; counts of net
+ * allocations per thread, folded into a global atomic every FOLD; the
+ * statistics written by the collector (one at a time: the world lock)
+ * and read under stats_lock.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gc/gc.h"
+
+typedef struct gc_head {
+    struct gc_head *next, *prev;
+    uint64_t word;        /* generation | flags | owner id << 8 | (uint32)scratch << 32 */
+} gc_head_t;
+_Static_assert(sizeof(gc_head_t) == RC_GC_HEAD_BYTES, "RC_GC_HEAD_BYTES must match gc_head_t");
+
+#define GEN_MASK        UINT64_C(3)
+#define F_TRACKED       (UINT64_C(1) << 2)
+#define F_FINALIZED     (UINT64_C(1) << 3)
+#define F_COLLECTING    (UINT64_C(1) << 4)
+#define F_UNREACHABLE   (UINT64_C(1) << 5)
+#define OWNER_SHIFT     8
+#define OWNER_MASK      UINT64_C(0xFFFFFF)
+#define MAX_RECORDS     (1 << 16)
+#define FOLD            32                /* net allocations a thread folds in at once */
+#define PAUSES          4096
+
+static inline gc_head_t *head_of(const rc_obj_t *o) { return (gc_head_t *)rc_gc_head(o); }
+static inline rc_obj_t *obj_of(gc_head_t *h) { return (rc_obj_t *)((char *)h + RC_GC_HEAD_BYTES); }
+static inline int32_t scratch(const gc_head_t *h) { return (int32_t)(h->word >> 32); }
+static inline void set_scratch(gc_head_t *h, int64_t v)
+{
+    if (v > INT32_MAX)
+        v = INT32_MAX;
+    h->word = (h->word & UINT64_C(0xFFFFFFFF)) | ((uint64_t)(uint32_t)(int32_t)v << 32);
+}
+static inline uint32_t owner_of(const gc_head_t *h) { return (uint32_t)((h->word >> OWNER_SHIFT) & OWNER_MASK); }
+static inline void set_gen(gc_head_t *h, unsigned g) { h->word = (h->word & ~GEN_MASK) | g; }
+
+/* ---- lists ---------------------------------------------------------------- */
+
+static void list_init(gc_head_t *l) { l->next = l->prev = l; }
+static bool list_empty(const gc_head_t *l) { return l->next == l; }
+static void list_append(gc_head_t *l, gc_head_t *h)
+{
+    h->prev = l->prev;
+    h->next = l;
+    l->prev->next = h;
+    l->prev = h;
+}
+static void list_unlink(gc_head_t *h)
+{
+    h->prev->next = h->next;
+    h->next->prev = h->prev;
+    h->next = h->prev = NULL;
+}
+static void list_splice(gc_head_t *dst, gc_head_t *src)   /* src's objects to dst's end */
+{
+    if (list_empty(src))
+        return;
+    src->next->prev = dst->prev;
+    dst->prev->next = src->next;
+    src->prev->next = dst;
+    dst->prev = src->prev;
+    list_init(src);
+}
+
+/* ---- records -------------------------------------------------------------- */
+
+typedef struct gc_thread {
+    gc_head_t gen[GC_GENERATIONS];          /* owner's lists (the collector's while it runs) */
+    RC_ATOMIC(uintptr_t) remote;            /* heads freed by other threads, linked through next */
+    RC_ATOMIC(bool) in_use;
+    uint32_t id;
+    int64_t local;                          /* net allocations not yet folded in */
+} gc_thread_t;
+
+static gc_thread_t *records[MAX_RECORDS];   /* by id; written under reg_lock */
+static RC_ATOMIC(uint32_t) nrecords;
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local gc_thread_t *gc_self;
+static _Thread_local bool gc_collecting;    /* this thread is collecting (world stopped by it) */
+
+static RC_ATOMIC(bool) enabled = true;
+static RC_ATOMIC(uint64_t) threshold[GC_GENERATIONS] = { 700, 10, 10 };
+static RC_ATOMIC(int64_t) count0;           /* net allocations since the last generation-0 collection */
+static uint64_t count_older[GC_GENERATIONS];   /* [1], [2]: collections of the younger; the collector's */
+static uint64_t long_lived_total, long_lived_pending;   /* the collector's */
+static RC_ATOMIC(bool) debug_check = RC_DEBUG;
+
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static gc_stats_t stats[GC_GENERATIONS];    /* under stats_lock */
+static uint64_t pauses[GC_GENERATIONS][PAUSES];
+static uint64_t npauses[GC_GENERATIONS];
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Unlinks and frees what other threads freed from t's lists. Caller: t's
+ * owner, or the collector. The stack links dead objects through their
+ * dealloc link (_rc_dead_next): dead, their count word is free. */
+static void drain_remote(gc_thread_t *t)
+{
+    /* acquire: pairs with the pushers' release CAS; their frees of the
+     * objects' contents happen before we free the blocks. */
+    rc_obj_t *o = (rc_obj_t *)at_exchange_acquire(&t->remote, 0);
+    while (o) {
+        rc_obj_t *next = _rc_dead_next(o);
+        list_unlink(head_of(o));
+        _rc_gc_free_block(o);
+        o = next;
+    }
+}
+
+static void exit_hook(void)
+{
+    gc_thread_t *t = gc_self;
+    if (t == NULL)
+        return;
+    drain_remote(t);
+    at_fetch_add_relaxed(&count0, t->local);
+    t->local = 0;
+    gc_self = NULL;
+    /* release: pairs with the acquire CAS of the next thread to claim the
+     * record; its lists are handed over whole. */
+    at_store_release(&t->in_use, false);
+}
+
+static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
+static void hook_register(void) { rc_core_on_thread_exit(exit_hook); }
+
+static gc_thread_t *self_record(void)
+{
+    gc_thread_t *t = gc_self;
+    if (RC_LIKELY(t != NULL))
+        return t;
+    (void)pthread_once(&hook_once, hook_register);
+    (void)rc_thread_self();                 /* the core's exit handler runs the hook */
+    /* acquire: pairs with the release store of nrecords below. */
+    uint32_t n = at_load_acquire(&nrecords);
+    for (uint32_t i = 0; i < n && t == NULL; i++) {
+        bool free_rec = false;
+        /* acquire: pairs with the release store in exit_hook. */
+        if (!at_load_relaxed(&records[i]->in_use) && at_cas_strong_acquire(&records[i]->in_use, &free_rec, true))
+            t = records[i];
+    }
+    if (t == NULL) {
+        t = calloc(1, sizeof *t);
+        if (t == NULL)
+            rc_fatal("gc: out of memory for a thread record");
+        for (int g = 0; g < GC_GENERATIONS; g++)
+            list_init(&t->gen[g]);
+        at_store_relaxed(&t->in_use, true);
+        pthread_mutex_lock(&reg_lock);
+        uint32_t id = at_load_relaxed(&nrecords);
+        if (id == MAX_RECORDS)
+            rc_fatal("gc: more than %d threads made containers at once", MAX_RECORDS);
+        t->id = id;
+        records[id] = t;
+        /* release: publishes the record before its id is counted. */
+        at_store_release(&nrecords, id + 1);
+        pthread_mutex_unlock(&reg_lock);
+    }
+    gc_self = t;
+    return t;
+}
+
+/* ---- the collection -------------------------------------------------------- */
+
+static void visit_decref(rc_obj_t *child, void *arg)
+{
+    (void)arg;
+    if (!child->type->gc)
+        return;
+    gc_head_t *h = head_of(child);
+    if (h->word & F_COLLECTING)
+        set_scratch(h, (int64_t)scratch(h) - 1);
+}
+
+static void visit_reachable(rc_obj_t *child, void *arg)
+{
+    gc_head_t *reachable = arg;
+    if (!child->type->gc)
+        return;
+    gc_head_t *h = head_of(child);
+    if (!(h->word & F_COLLECTING))
+        return;
+    if (h->word & F_UNREACHABLE) {           /* tentatively unreachable: back, to be scanned */
+        list_unlink(h);
+        list_append(reachable, h);
+        h->word &= ~F_UNREACHABLE;
+        set_scratch(h, 1);
+    } else if (scratch(h) == 0) {
+        set_scratch(h, 1);                   /* not scanned yet: it will be, as reachable */
+    }
+}
+
+/* Scratch = count (minus `discount`), then minus the references from
+ * inside the list: what remains is the references from outside. */
+static void compute_refs(gc_head_t *list, int64_t discount)
+{
+    for (gc_head_t *h = list->next; h != list; h = h->next) {
+        set_scratch(h, rc_refcount(obj_of(h)) - discount);
+        h->word |= F_COLLECTING;
+    }
+    for (gc_head_t *h = list->next; h != list; h = h->next)
+        rc_traverse(obj_of(h), visit_decref, NULL);
+    if (at_load_relaxed(&debug_check))
+        for (gc_head_t *h = list->next; h != list; h = h->next)
+            if (scratch(h) < 0) {
+                rc_obj_t *o = obj_of(h);
+                rc_fatal("gc: object %p (%s) has count %lld but tracked containers hold %lld more "
+                         "references to it than that [strategy %s]", (void *)o, o->type->name,
+                         (long long)rc_refcount(o) - discount, (long long)-scratch(h), RC_STRATEGY_NAME);
+            }
+}
+
+/* Leaves in `list` what is reachable from outside it, moves the rest to
+ * `unreachable` (CPython's move_unreachable). */
+static void move_unreachable(gc_head_t *list, gc_head_t *unreachable)
+{
+    gc_head_t *h = list->next;
+    while (h != list) {
+        gc_head_t *next;
+        if (scratch(h) > 0) {
+            rc_traverse(obj_of(h), visit_reachable, list);
+            next = h->next;                  /* after the traverse: it may have appended */
+        } else {
+            next = h->next;
+            list_unlink(h);
+            list_append(unreachable, h);
+            h->word |= F_UNREACHABLE;
+        }
+        h = next;
+    }
+}
+
+/* Moves every object of `list` to its owner's generation g, flags cleared. */
+static uint64_t promote(gc_head_t *list, unsigned g)
+{
+    uint64_t n = 0;
+    while (!list_empty(list)) {
+        gc_head_t *h = list->next;
+        list_unlink(h);
+        h->word &= ~(F_COLLECTING | F_UNREACHABLE);
+        set_gen(h, g);
+        set_scratch(h, 0);
+        list_append(&records[owner_of(h)]->gen[g], h);
+        n++;
+    }
+    return n;
+}
+
+static uint64_t list_len(const gc_head_t *l)
+{
+    uint64_t n = 0;
+    for (const gc_head_t *h = l->next; h != l; h = h->next)
+        n++;
+    return n;
+}
+
+/* Pointers to every object of a list (they are about to change lists). */
+static rc_obj_t **snapshot(const gc_head_t *l, uint64_t n)
+{
+    rc_obj_t **v = malloc((n ? n : 1) * sizeof *v);
+    if (v == NULL)
+        rc_fatal("gc: out of memory for %llu pointers", (unsigned long long)n);
+    uint64_t i = 0;
+    for (gc_head_t *h = l->next; h != l; h = h->next)
+        v[i++] = obj_of(h);
+    return v;
+}
+
+static int64_t collect_stopped(int gen, gc_stats_t *st)
+{
+    unsigned target = gen < GC_GENERATIONS - 1 ? (unsigned)gen + 1 : GC_GENERATIONS - 1;
+    /* acquire: pairs with the release store of nrecords. */
+    uint32_t nrec = at_load_acquire(&nrecords);
+    gc_head_t young, unreachable, garbage;
+    list_init(&young);
+    list_init(&unreachable);
+    list_init(&garbage);
+    for (uint32_t r = 0; r < nrec; r++) {
+        drain_remote(records[r]);
+        for (int g = 0; g <= gen; g++)
+            list_splice(&young, &records[r]->gen[g]);
+        if (gen >= 0)
+            records[r]->local = 0;           /* the count of net allocations restarts (below) */
+    }
+    st->examined = list_len(&young);
+
+    compute_refs(&young, 0);
+    move_unreachable(&young, &unreachable);
+    for (gc_head_t *h = young.next; h != &young; h = h->next)
+        h->word &= ~F_COLLECTING;           /* survivors leave the set */
+
+    uint64_t n = list_len(&unreachable);
+    rc_obj_t **held = snapshot(&unreachable, n);
+    for (uint64_t i = 0; i < n; i++)
+        rc_incref(held[i]);                 /* nothing dies before we say so */
+
+    bool finalize = false;
+    for (gc_head_t *h = unreachable.next; h != &unreachable; h = h->next) {
+        rc_obj_t *o = obj_of(h);
+        if (o->type->finalize && !(h->word & F_FINALIZED)) {
+            h->word |= F_FINALIZED;
+            o->type->finalize(o);
+            finalize = true;
+        }
+    }
+    gc_head_t *resurrected = &unreachable;
+    if (finalize) {
+        /* What the finalizers made referenced from outside is alive again,
+         * with everything it reaches. */
+        rc_world_sync();
+        for (gc_head_t *h = unreachable.next; h != &unreachable; h = h->next)
+            h->word &= ~F_UNREACHABLE;
+        compute_refs(&unreachable, 1);
+        move_unreachable(&unreachable, &garbage);
+    } else {
+        list_splice(&garbage, &unreachable);
+    }
+    st->resurrected = list_len(resurrected);
+    st->collected = list_len(&garbage);
+
+    for (gc_head_t *h = garbage.next; h != &garbage; h = h->next) {
+        rc_obj_t *o = obj_of(h);
+        if (o->type->clear)
+            o->type->clear(o);
+    }
+    rc_world_sync();                         /* the clears applied: counts exact */
+    uint64_t survive = 0;
+    for (gc_head_t *h = garbage.next; h != &garbage; h = h->next)
+        survive += rc_refcount(obj_of(h)) > 1;   /* more than our reference: uncollectable */
+    st->uncollectable = survive;
+
+    uint64_t promoted = promote(&young, target) + promote(&garbage, target) + promote(resurrected, target);
+    for (uint64_t i = 0; i < n; i++)
+        rc_decref(held[i]);                  /* garbage dies and unlinks itself */
+    rc_world_sync();
+    free(held);
+
+    /* CPython's generation bookkeeping (under stats_lock: gc_get_count reads it). */
+    pthread_mutex_lock(&stats_lock);
+    if (gen < GC_GENERATIONS - 1)
+        count_older[gen + 1]++;
+    for (int g = 1; g <= gen; g++)
+        count_older[g] = 0;
+    at_store_relaxed(&count0, 0);
+    if (gen == GC_GENERATIONS - 1) {
+        long_lived_total = promoted - (st->collected - st->uncollectable);
+        long_lived_pending = 0;
+    } else if (target == GC_GENERATIONS - 1) {
+        long_lived_pending += promoted - (st->collected - st->uncollectable);
+    }
+    pthread_mutex_unlock(&stats_lock);
+    return (int64_t)n;
+}
+
+int64_t gc_collect(int generation)
+{
+    if (generation < -1 || generation >= GC_GENERATIONS)
+        rc_fatal("gc_collect: generation %d out of range (-1..%d)", generation, GC_GENERATIONS - 1);
+    if (gc_collecting)
+        return 0;                            /* a finalizer asked: not inside a collection */
+    if (!rc_is_attached())
+        return -1;
+    rc_world_stop();
+    gc_collecting = true;
+    int gen = generation;
+    if (gen < 0) {                           /* the policy: the oldest generation due */
+        uint64_t th[GC_GENERATIONS];
+        gc_get_threshold(th);
+        pthread_mutex_lock(&stats_lock);
+        for (gen = GC_GENERATIONS - 1; gen > 0; gen--)
+            if (count_older[gen] > th[gen] &&
+                (gen != GC_GENERATIONS - 1 || long_lived_pending > long_lived_total / 4))
+                break;
+        pthread_mutex_unlock(&stats_lock);
+    }
+    uint64_t t0 = now_ns();
+    gc_stats_t st = { 0 };
+    int64_t found = collect_stopped(gen, &st);
+    gc_collecting = false;
+    rc_world_resume();
+    uint64_t pause = now_ns() - t0;
+    pthread_mutex_lock(&stats_lock);
+    gc_stats_t *s = &stats[gen];
+    s->collections++;
+    s->examined += st.examined;
+    s->collected += st.collected;
+    s->uncollectable += st.uncollectable;
+    s->resurrected += st.resurrected;
+    s->pause_ns_total += pause;
+    if (pause > s->pause_ns_max)
+        s->pause_ns_max = pause;
+    pauses[gen][npauses[gen]++ % PAUSES] = pause;
+    pthread_mutex_unlock(&stats_lock);
+    return found;
+}
+
+/* ---- tracking (the rc hooks) ---------------------------------------------- */
+
+static void fold(gc_thread_t *t)
+{
+    int64_t c = at_fetch_add_relaxed(&count0, t->local) + t->local;
+    t->local = 0;
+    if (c > (int64_t)at_load_relaxed(&threshold[0]) && at_load_relaxed(&enabled) && !gc_collecting)
+        (void)gc_collect(-1);               /* not attached: -1, nothing done */
+}
+
+static void track(rc_obj_t *o)
+{
+    gc_thread_t *t = self_record();
+    if (RC_UNLIKELY(at_load_relaxed(&t->remote) != 0))
+        drain_remote(t);
+    /* Fold into the global count every FOLD, or at once when the total
+     * crosses the threshold, so a single thread collects at exactly the
+     * allocation CPython would. */
+    if (++t->local >= FOLD || at_load_relaxed(&count0) + t->local > (int64_t)at_load_relaxed(&threshold[0]))
+        fold(t);                             /* may collect: o is not linked yet */
+    gc_head_t *h = head_of(o);
+    h->word = ((uint64_t)t->id << OWNER_SHIFT) | F_TRACKED;
+    list_append(&t->gen[0], h);
+}
+
+static bool untrack(rc_obj_t *o)
+{
+    gc_head_t *h = head_of(o);
+    if (!(h->word & F_TRACKED))
+        return false;
+    gc_thread_t *mine = gc_self;
+    if (mine == NULL) {
+        at_fetch_sub_relaxed(&count0, 1);
+    } else if (--mine->local <= -FOLD) {
+        at_fetch_add_relaxed(&count0, mine->local);
+        mine->local = 0;
+    }
+    gc_thread_t *owner = records[owner_of(h)];
+    if (owner == mine || gc_collecting) {
+        list_unlink(h);
+        h->word = 0;
+        return false;                        /* rc frees the block now */
+    }
+    uintptr_t top = at_load_relaxed(&owner->remote);
+    do
+        _rc_dead_next(o) = (rc_obj_t *)top;  /* dead: the dealloc link is free */
+    /* release: pairs with the owner's acquire exchange in drain_remote. */
+    while (!at_cas_weak_release(&owner->remote, &top, (uintptr_t)o));
+    return true;                             /* freed when the owner unlinks it */
+}
+
+static const rc_gc_hooks_t hooks = { track, untrack };
+
+/* Installed before main, after the small ints (101), before anything
+ * that could make a container. */
+__attribute__((constructor(102))) static void gc_install(void) { _rc_gc_hooks = &hooks; }
+
+/* ---- settings and figures ------------------------------------------------- */
+
+void gc_enable(void) { at_store_relaxed(&enabled, true); }
+void gc_disable(void) { at_store_relaxed(&enabled, false); }
+bool gc_is_enabled(void) { return at_load_relaxed(&enabled); }
+void gc_set_debug_check(bool on) { at_store_relaxed(&debug_check, on); }
+
+void gc_set_threshold(uint64_t t0, uint64_t t1, uint64_t t2)
+{
+    at_store_relaxed(&threshold[0], t0);
+    at_store_relaxed(&threshold[1], t1);
+    at_store_relaxed(&threshold[2], t2);
+}
+
+void gc_get_threshold(uint64_t out[GC_GENERATIONS])
+{
+    for (int g = 0; g < GC_GENERATIONS; g++)
+        out[g] = at_load_relaxed(&threshold[g]);
+}
+
+void gc_get_count(uint64_t out[GC_GENERATIONS])
+{
+    int64_t c = at_load_relaxed(&count0) + (gc_self ? gc_self->local : 0);
+    out[0] = c > 0 ? (uint64_t)c : 0;
+    pthread_mutex_lock(&stats_lock);        /* count_older: written by collectors; see their pauses' lock */
+    out[1] = count_older[1];
+    out[2] = count_older[2];
+    pthread_mutex_unlock(&stats_lock);
+}
+
+uint64_t gc_tracked_count(void)
+{
+    uint64_t n = 0;
+    /* acquire: pairs with the release store of nrecords. */
+    uint32_t nrec = at_load_acquire(&nrecords);
+    for (uint32_t r = 0; r < nrec; r++)
+        for (int g = 0; g < GC_GENERATIONS; g++)
+            n += list_len(&records[r]->gen[g]);
+    return n;
+}
+
+bool gc_is_tracked(const rc_obj_t *o) { return o->type->gc && (head_of(o)->word & F_TRACKED); }
+
+gc_stats_t gc_get_stats(int generation)
+{
+    pthread_mutex_lock(&stats_lock);
+    gc_stats_t s = stats[generation];
+    pthread_mutex_unlock(&stats_lock);
+    return s;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+uint64_t gc_pause_quantile_ns(int generation, double q)
+{
+    static uint64_t sorted[PAUSES];
+    pthread_mutex_lock(&stats_lock);
+    uint64_t n = npauses[generation] < PAUSES ? npauses[generation] : PAUSES;
+    memcpy(sorted, pauses[generation], n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_u64);
+    uint64_t v = n ? sorted[(uint64_t)(q * (double)(n - 1) + 0.5)] : 0;
+    pthread_mutex_unlock(&stats_lock);
+    return v;
+}
+
+/* ---- the timer ------------------------------------------------------------ */
+
+static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t timer_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t timer_ms;                   /* under timer_lock; 0: stop */
+static bool timer_running;                  /* under timer_lock */
+static pthread_t timer_thread;
+
+static void *timer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&timer_lock);
+    while (timer_ms != 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t ns = (uint64_t)ts.tv_nsec + timer_ms * 1000000u;
+        ts.tv_sec += (time_t)(ns / 1000000000u);
+        ts.tv_nsec = (long)(ns % 1000000000u);
+        if (pthread_cond_timedwait(&timer_cv, &timer_lock, &ts) == 0 || timer_ms == 0)
+            continue;                        /* woken: the setting changed */
+        pthread_mutex_unlock(&timer_lock);
+        rc_thread_attach();                  /* detached between ticks: never holds the world */
+        (void)gc_collect(0);
+        rc_thread_detach();
+        pthread_mutex_lock(&timer_lock);
+    }
+    pthread_mutex_unlock(&timer_lock);
+    return NULL;
+}
+
+void gc_set_timer_ms(uint64_t ms)
+{
+    pthread_mutex_lock(&timer_lock);
+    timer_ms = ms;
+    pthread_cond_broadcast(&timer_cv);
+    bool join = ms == 0 && timer_running;
+    if (ms != 0 && !timer_running) {
+        if (pthread_create(&timer_thread, NULL, timer_main, NULL) != 0)
+            rc_fatal("gc: cannot start the timer thread");
+        timer_running = true;
+    }
+    if (join)
+        timer_running = false;
+    pthread_mutex_unlock(&timer_lock);
+    if (join)
+        (void)pthread_join(timer_thread, NULL);
+}
