@@ -152,11 +152,17 @@ static void drain_remote(gc_thread_t *t)
     }
 }
 
+/* Thread exit. The lists must not change under a collector: the core's
+ * exit handler joins the world first, but plain's world is the GIL, which
+ * an exiting thread has usually dropped: take it back for this. */
 static void exit_hook(void)
 {
     gc_thread_t *t = gc_self;
     if (t == NULL)
         return;
+    bool attach = !rc_is_attached();
+    if (attach)
+        rc_thread_attach();
     drain_remote(t);
     at_fetch_add_relaxed(&count0, t->local);
     t->local = 0;
@@ -164,6 +170,8 @@ static void exit_hook(void)
     /* release: pairs with the acquire CAS of the next thread to claim the
      * record; its lists are handed over whole. */
     at_store_release(&t->in_use, false);
+    if (attach)
+        rc_thread_detach();
 }
 
 static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
@@ -586,9 +594,11 @@ static void *timer_main(void *arg)
         if (pthread_cond_timedwait(&timer_cv, &timer_lock, &ts) == 0 || timer_ms == 0)
             continue;                        /* woken: the setting changed */
         pthread_mutex_unlock(&timer_lock);
-        rc_thread_attach();                  /* detached between ticks: never holds the world */
-        (void)gc_collect(0);
-        rc_thread_detach();
+        if (at_load_relaxed(&enabled)) {
+            rc_thread_attach();              /* detached between ticks: never holds the world */
+            (void)gc_collect(0);
+            rc_thread_detach();
+        }
         pthread_mutex_lock(&timer_lock);
     }
     pthread_mutex_unlock(&timer_lock);
