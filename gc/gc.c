@@ -120,6 +120,18 @@ static _Thread_local bool gc_collecting;    /* this thread is collecting (world 
 static RC_ATOMIC(bool) enabled = true;
 static RC_ATOMIC(uint64_t) threshold[GC_GENERATIONS] = { 700, 10, 10 };
 static RC_ATOMIC(int64_t) count0;           /* net allocations since the last generation-0 collection */
+
+/* count0 += delta, never below zero: as CPython, a deallocation only
+ * counts against allocations made since the last collection. Returns the
+ * new value. */
+static int64_t count0_add(int64_t delta)
+{
+    int64_t old = at_load_relaxed(&count0), now;
+    do
+        now = old + delta < 0 ? 0 : old + delta;
+    while (!at_cas_weak_relaxed(&count0, &old, now));
+    return now;
+}
 static uint64_t count_older[GC_GENERATIONS];   /* [1], [2]: collections of the younger; the collector's */
 static uint64_t long_lived_total, long_lived_pending;   /* the collector's */
 static RC_ATOMIC(bool) debug_check = RC_DEBUG;
@@ -164,7 +176,7 @@ static void exit_hook(void)
     if (attach)
         rc_thread_attach();
     drain_remote(t);
-    at_fetch_add_relaxed(&count0, t->local);
+    count0_add(t->local);
     t->local = 0;
     gc_self = NULL;
     /* release: pairs with the acquire CAS of the next thread to claim the
@@ -451,7 +463,7 @@ int64_t gc_collect(int generation)
 
 static void fold(gc_thread_t *t)
 {
-    int64_t c = at_fetch_add_relaxed(&count0, t->local) + t->local;
+    int64_t c = count0_add(t->local);
     t->local = 0;
     if (c > (int64_t)at_load_relaxed(&threshold[0]) && at_load_relaxed(&enabled) && !gc_collecting)
         (void)gc_collect(-1);               /* not attached: -1, nothing done */
@@ -479,9 +491,9 @@ static bool untrack(rc_obj_t *o)
         return false;
     gc_thread_t *mine = gc_self;
     if (mine == NULL) {
-        at_fetch_sub_relaxed(&count0, 1);
+        count0_add(-1);
     } else if (--mine->local <= -FOLD) {
-        at_fetch_add_relaxed(&count0, mine->local);
+        count0_add(mine->local);
         mine->local = 0;
     }
     gc_thread_t *owner = records[owner_of(h)];

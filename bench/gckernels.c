@@ -1,0 +1,104 @@
+/* bench/gckernels.c — the cycle detector's workloads, compiled per strategy
+ * (for rcbench-gc, bench/gcbench.c).
+ *
+ *   heap_new(n)      a list holding n - 1 empty lists: n tracked
+ *                    containers, all reachable (the shape gcbench also
+ *                    builds in CPython);
+ *   full_collect     gc_collect(2) on it: ns, and objects examined;
+ *   churn(ops)       young-generation collections at the default
+ *                    thresholds: 2-tuples of fresh ints appended to a list
+ *                    that is dropped every 10000 (net growth, so a young
+ *                    collection every 700 tuples); returns the pause
+ *                    quantiles of generation 0.
+ * Threading: the calling thread, attached by the driver.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "bench/gcbench.h"
+#include "gc/gc.h"
+#include "rc/rc.h"
+
+static rc_obj_t *must(rc_obj_t *o)
+{
+    if (RC_UNLIKELY(o == NULL))
+        rc_fatal("out of memory: gc benchmark stopped");
+    return o;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *heap_new(uint64_t n)
+{
+    gc_disable();                           /* the build itself is not measured */
+    rc_obj_t *root = must(rc_list_new());
+    for (uint64_t i = 1; i < n; i++) {
+        rc_obj_t *l = must(rc_list_new());
+        if (!rc_list_append(root, l))
+            must(NULL);
+        rc_decref(l);
+    }
+    gc_collect(2);                          /* settle: everything in the oldest generation */
+    return root;
+}
+
+static void heap_free(void *root)
+{
+    rc_decref(root);
+    rc_safepoint();
+    gc_enable();
+}
+
+static uint64_t full_collect(uint64_t *examined)
+{
+    uint64_t e0 = gc_get_stats(2).examined, t0 = now_ns();
+    if (gc_collect(2) != 0)
+        rc_fatal("gc benchmark: the heap is all reachable, yet the collector found garbage");
+    uint64_t t = now_ns() - t0;
+    *examined = gc_get_stats(2).examined - e0;
+    return t;
+}
+
+static void churn(uint64_t ops, uint64_t q[4])
+{
+    gc_enable();
+    uint64_t c0 = gc_get_stats(0).collections;
+    rc_obj_t *batch = must(rc_list_new());
+    for (uint64_t i = 0; i < ops; i++) {
+        rc_obj_t *t = must(rc_tuple_new(2));
+        rc_tuple_set(t, 0, must(rc_int_new(1000 + (int64_t)(i & 1023))));
+        rc_tuple_set(t, 1, must(rc_int_new(-1000 - (int64_t)(i & 1023))));
+        if (!rc_list_append(batch, t))
+            must(NULL);
+        rc_decref(t);
+        if (rc_list_size(batch) == 10000) {  /* net growth: young collections every 700 */
+            rc_decref(batch);
+            batch = must(rc_list_new());
+            rc_safepoint();
+        }
+    }
+    rc_decref(batch);
+    rc_safepoint();
+    q[0] = gc_pause_quantile_ns(0, 0.5);
+    q[1] = gc_pause_quantile_ns(0, 0.99);
+    q[2] = gc_pause_quantile_ns(0, 1.0);
+    q[3] = gc_get_stats(0).collections - c0;
+}
+
+static void attach(void) { rc_thread_attach(); }
+static void detach(void) { rc_thread_detach(); }
+
+const bench_gc_t bench_gc = {
+    .strategy = RC_STRATEGY_NAME,
+    .attach = attach,
+    .detach = detach,
+    .heap_new = heap_new,
+    .heap_free = heap_free,
+    .full_collect = full_collect,
+    .churn = churn,
+};
