@@ -46,11 +46,10 @@
 
 typedef struct gc_head {
     struct gc_head *next, *prev;
-    uint64_t word;        /* generation | flags | owner id << 8 | (uint32)scratch << 32 */
+    uint64_t word;        /* flags | owner id << 8 | (uint32)scratch << 32 */
 } gc_head_t;
 _Static_assert(sizeof(gc_head_t) == RC_GC_HEAD_BYTES, "RC_GC_HEAD_BYTES must match gc_head_t");
 
-#define GEN_MASK        UINT64_C(3)
 #define F_TRACKED       (UINT64_C(1) << 2)
 #define F_FINALIZED     (UINT64_C(1) << 3)
 #define F_COLLECTING    (UINT64_C(1) << 4)
@@ -71,7 +70,6 @@ static inline void set_scratch(gc_head_t *h, int64_t v)
     h->word = (h->word & UINT64_C(0xFFFFFFFF)) | ((uint64_t)(uint32_t)(int32_t)v << 32);
 }
 static inline uint32_t owner_of(const gc_head_t *h) { return (uint32_t)((h->word >> OWNER_SHIFT) & OWNER_MASK); }
-static inline void set_gen(gc_head_t *h, unsigned g) { h->word = (h->word & ~GEN_MASK) | g; }
 
 /* ---- lists ---------------------------------------------------------------- */
 
@@ -237,6 +235,17 @@ static void visit_decref(rc_obj_t *child, void *arg)
         set_scratch(h, (int64_t)scratch(h) - 1);
 }
 
+/* A full collection's: every tracked container is in the set. */
+static void visit_decref_tracked(rc_obj_t *child, void *arg)
+{
+    (void)arg;
+    if (!child->type->gc)
+        return;
+    gc_head_t *h = head_of(child);
+    if (h->word & F_TRACKED)
+        set_scratch(h, (int64_t)scratch(h) - 1);
+}
+
 static void visit_reachable(rc_obj_t *child, void *arg)
 {
     gc_head_t *reachable = arg;
@@ -255,28 +264,62 @@ static void visit_reachable(rc_obj_t *child, void *arg)
     }
 }
 
-/* Scratch = count (minus `discount`), then minus the references from
- * inside the list: what remains is the references from outside. */
-static void compute_refs(gc_head_t *list, int64_t discount)
+/* The debug check: a scratch below zero means more references from
+ * tracked containers than the object's count. */
+static void check_refs(gc_head_t *list, int64_t discount)
 {
+    if (!at_load_relaxed(&debug_check))
+        return;
+    for (gc_head_t *h = list->next; h != list; h = h->next)
+        if (scratch(h) < 0) {
+            rc_obj_t *o = obj_of(h);
+            rc_fatal("gc: object %p (%s) has count %lld but tracked containers hold %lld more "
+                     "references to it than that [strategy %s]", (void *)o, o->type->name,
+                     (long long)rc_refcount(o) - discount, (long long)-scratch(h), RC_STRATEGY_NAME);
+        }
+}
+
+/* Scratch = count (minus `discount`), then minus the references from
+ * inside the list: what remains is the references from outside. Returns
+ * the list's length. */
+static uint64_t compute_refs(gc_head_t *list, int64_t discount)
+{
+    uint64_t n = 0;
     for (gc_head_t *h = list->next; h != list; h = h->next) {
         set_scratch(h, rc_refcount(obj_of(h)) - discount);
         h->word |= F_COLLECTING;
+        n++;
     }
     for (gc_head_t *h = list->next; h != list; h = h->next)
         rc_traverse(obj_of(h), visit_decref, NULL);
-    if (at_load_relaxed(&debug_check))
-        for (gc_head_t *h = list->next; h != list; h = h->next)
-            if (scratch(h) < 0) {
-                rc_obj_t *o = obj_of(h);
-                rc_fatal("gc: object %p (%s) has count %lld but tracked containers hold %lld more "
-                         "references to it than that [strategy %s]", (void *)o, o->type->name,
-                         (long long)rc_refcount(o) - discount, (long long)-scratch(h), RC_STRATEGY_NAME);
-            }
+    check_refs(list, discount);
+    return n;
+}
+
+/* A full collection's update_refs and subtract_refs in one pass: every
+ * tracked container is in the list, so a child needs no membership test,
+ * and every scratch is 0 between collections (move_unreachable and
+ * promote leave it so; track starts it so), so adding the count and
+ * subtracting the references commute. One pass over the heap instead of
+ * two: a full collection is memory-bound. */
+static uint64_t compute_refs_all(gc_head_t *list)
+{
+    uint64_t n = 0;
+    for (gc_head_t *h = list->next; h != list; h = h->next) {
+        rc_obj_t *o = obj_of(h);
+        set_scratch(h, (int64_t)scratch(h) + rc_refcount(o));
+        h->word |= F_COLLECTING;
+        rc_traverse(o, visit_decref_tracked, NULL);
+        n++;
+    }
+    check_refs(list, 0);
+    return n;
 }
 
 /* Leaves in `list` what is reachable from outside it, moves the rest to
- * `unreachable` (CPython's move_unreachable). */
+ * `unreachable` (CPython's move_unreachable). A reachable object leaves
+ * the set as it is scanned (COLLECTING cleared: a later reference to it
+ * changes nothing), so survivors come out with clean flags. */
 static void move_unreachable(gc_head_t *list, gc_head_t *unreachable)
 {
     gc_head_t *h = list->next;
@@ -284,6 +327,7 @@ static void move_unreachable(gc_head_t *list, gc_head_t *unreachable)
         gc_head_t *next;
         if (scratch(h) > 0) {
             rc_traverse(obj_of(h), visit_reachable, list);
+            h->word &= UINT64_C(0xFFFFFFFF) & ~F_COLLECTING;   /* out of the set, scratch 0 */
             next = h->next;                  /* after the traverse: it may have appended */
         } else {
             next = h->next;
@@ -295,20 +339,22 @@ static void move_unreachable(gc_head_t *list, gc_head_t *unreachable)
     }
 }
 
-/* Moves every object of `list` to its owner's generation g, flags cleared. */
-static uint64_t promote(gc_head_t *list, unsigned g)
+/* Moves every object of `list` to its owner's generation g. With one
+ * owner (`only`, when every object came from one record) the list is
+ * spliced whole, O(1): flags are already clean (move_unreachable) and a
+ * stale scratch is rewritten by the next collection. */
+static void promote(gc_head_t *list, unsigned g, gc_thread_t *only, bool clean)
 {
-    uint64_t n = 0;
+    if (only != NULL && clean) {
+        list_splice(&only->gen[g], list);
+        return;
+    }
     while (!list_empty(list)) {
         gc_head_t *h = list->next;
         list_unlink(h);
-        h->word &= ~(F_COLLECTING | F_UNREACHABLE);
-        set_gen(h, g);
-        set_scratch(h, 0);
+        h->word &= UINT64_C(0xFFFFFFFF) & ~(F_COLLECTING | F_UNREACHABLE);   /* scratch 0 */
         list_append(&records[owner_of(h)]->gen[g], h);
-        n++;
     }
-    return n;
 }
 
 static uint64_t list_len(const gc_head_t *l)
@@ -340,19 +386,24 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
     list_init(&young);
     list_init(&unreachable);
     list_init(&garbage);
+    gc_thread_t *only = NULL;                /* the one record that contributed, if one */
+    uint32_t contributors = 0;
     for (uint32_t r = 0; r < nrec; r++) {
         drain_remote(records[r]);
         for (int g = 0; g <= gen; g++)
-            list_splice(&young, &records[r]->gen[g]);
-        if (gen >= 0)
-            records[r]->local = 0;           /* the count of net allocations restarts (below) */
+            if (!list_empty(&records[r]->gen[g])) {
+                if (only != records[r])
+                    contributors++;
+                only = records[r];
+                list_splice(&young, &records[r]->gen[g]);
+            }
+        records[r]->local = 0;               /* the count of net allocations restarts (below) */
     }
-    st->examined = list_len(&young);
+    if (contributors != 1)
+        only = NULL;
 
-    compute_refs(&young, 0);
+    st->examined = gen == GC_GENERATIONS - 1 ? compute_refs_all(&young) : compute_refs(&young, 0);
     move_unreachable(&young, &unreachable);
-    for (gc_head_t *h = young.next; h != &young; h = h->next)
-        h->word &= ~F_COLLECTING;           /* survivors leave the set */
 
     uint64_t n = list_len(&unreachable);
     rc_obj_t **held = snapshot(&unreachable, n);
@@ -394,7 +445,10 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
         survive += rc_refcount(obj_of(h)) > 1;   /* more than our reference: uncollectable */
     st->uncollectable = survive;
 
-    uint64_t promoted = promote(&young, target) + promote(&garbage, target) + promote(resurrected, target);
+    uint64_t promoted = st->examined;        /* every object examined goes up; garbage then dies */
+    promote(&young, target, only, true);
+    promote(&garbage, target, NULL, false);
+    promote(resurrected, target, NULL, false);
     for (uint64_t i = 0; i < n; i++)
         rc_decref(held[i]);                  /* garbage dies and unlinks itself */
     rc_world_sync();
