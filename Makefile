@@ -11,6 +11,7 @@ TEST_PRESETS ?= release debug asan tsan clang
 bench: deps build-release
 	./build/release/bench/rcbench-lite
 	./build/release/bench/rcbench-alloc --csv build/release/rcbench-alloc.csv
+	./build/release/bench/rcbench-gc
 
 test: deps $(addprefix test-,$(TEST_PRESETS))
 	@echo "rcbench: all test presets passed: $(TEST_PRESETS)"
