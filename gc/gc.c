@@ -162,6 +162,9 @@ static void drain_remote(gc_thread_t *t)
     }
 }
 
+static void world_join(void);
+static void world_leave(void);
+
 /* Thread exit. The lists must not change under a collector: the core's
  * exit handler joins the world first, but plain's world is the GIL, which
  * an exiting thread has usually dropped: take it back for this. */
@@ -172,7 +175,7 @@ static void exit_hook(void)
         return;
     bool attach = !rc_is_attached();
     if (attach)
-        rc_thread_attach();
+        world_join();
     drain_remote(t);
     count0_add(t->local);
     t->local = 0;
@@ -181,7 +184,7 @@ static void exit_hook(void)
      * record; its lists are handed over whole. */
     at_store_release(&t->in_use, false);
     if (attach)
-        rc_thread_detach();
+        world_leave();
 }
 
 static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
@@ -471,15 +474,35 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
     return (int64_t)n;
 }
 
+/* Net allocations now: the global count plus every thread's unfolded
+ * share (exact with the world stopped). */
+static int64_t net_allocations_stopped(void)
+{
+    int64_t c = at_load_relaxed(&count0);
+    /* acquire: pairs with the release store of nrecords. */
+    uint32_t nrec = at_load_acquire(&nrecords);
+    for (uint32_t r = 0; r < nrec; r++)
+        c += records[r]->local;
+    return c;
+}
+
+static RC_ATOMIC(bool) collecting;          /* a collection of this strategy's objects runs */
+
 int64_t gc_collect(int generation)
 {
     if (generation < -1 || generation >= GC_GENERATIONS)
         rc_fatal("gc_collect: generation %d out of range (-1..%d)", generation, GC_GENERATIONS - 1);
-    if (gc_collecting)
-        return 0;                            /* a finalizer asked: not inside a collection */
+    if (at_load_relaxed(&collecting))
+        return 0;                            /* asked from a finalizer: not inside a collection */
     if (!rc_is_attached())
         return -1;
+    uint64_t t0 = now_ns();                  /* the pause includes waiting for threads to park */
     rc_world_stop();
+    if (generation < 0 && net_allocations_stopped() <= (int64_t)at_load_relaxed(&threshold[0])) {
+        rc_world_resume();                   /* another thread collected while we waited to stop */
+        return 0;
+    }
+    at_store_relaxed(&collecting, true);
     gc_collecting = true;
     int gen = generation;
     if (gen < 0) {                           /* the policy: the oldest generation due */
@@ -488,14 +511,14 @@ int64_t gc_collect(int generation)
         pthread_mutex_lock(&stats_lock);
         for (gen = GC_GENERATIONS - 1; gen > 0; gen--)
             if (count_older[gen] > th[gen] &&
-                (gen != GC_GENERATIONS - 1 || long_lived_pending > long_lived_total / 4))
+                (gen != GC_GENERATIONS - 1 || !(long_lived_pending < long_lived_total / 4)))
                 break;
         pthread_mutex_unlock(&stats_lock);
     }
-    uint64_t t0 = now_ns();
     gc_stats_t st = { 0 };
-    int64_t found = collect_stopped(gen, &st);
+    (void)collect_stopped(gen, &st);
     gc_collecting = false;
+    at_store_relaxed(&collecting, false);
     rc_world_resume();
     uint64_t pause = now_ns() - t0;
     pthread_mutex_lock(&stats_lock);
@@ -510,43 +533,100 @@ int64_t gc_collect(int generation)
         s->pause_ns_max = pause;
     pauses[gen][npauses[gen]++ % PAUSES] = pause;
     pthread_mutex_unlock(&stats_lock);
-    return found;
+    return (int64_t)st.collected;            /* CPython: resurrected objects do not count */
 }
 
 /* ---- tracking (the rc hooks) ---------------------------------------------- */
+
+/* May an allocation collect here? Not while this thread has the world
+ * stopped (it would stop it twice), nor inside a deferred read section
+ * (a collection flushes and applies every decrement: the section's
+ * uncounted pointers would lose their protection). Otherwise an
+ * allocation is a safepoint, as in CPython, where any allocation may
+ * collect and run finalizers. */
+static bool may_collect_here(void)
+{
+    if (rc_world_is_stopped() || gc_collecting)
+        return false;
+#ifdef RC_STRATEGY_DEFERRED
+    if (_rc_deferred_read_depth != 0)
+        return false;
+#endif
+    return true;
+}
 
 static void fold(gc_thread_t *t)
 {
     int64_t c = count0_add(t->local);
     t->local = 0;
-    if (c > (int64_t)at_load_relaxed(&threshold[0]) && at_load_relaxed(&enabled) && !gc_collecting)
-        (void)gc_collect(-1);               /* not attached: -1, nothing done */
+    uint64_t th = at_load_relaxed(&threshold[0]);
+    if (th != 0 && c > (int64_t)th && at_load_relaxed(&enabled) && may_collect_here())
+        (void)gc_collect(-1);
 }
 
 static void track(rc_obj_t *o)
 {
+    if (RC_UNLIKELY(!rc_is_attached()))
+        rc_fatal("gc: a %s made on a thread that is not attached (rc_thread_attach first: "
+                 "a collection may be running)", o->type->name);
     gc_thread_t *t = self_record();
     if (RC_UNLIKELY(at_load_relaxed(&t->remote) != 0))
         drain_remote(t);
     /* Fold into the global count every FOLD, or at once when the total
      * crosses the threshold, so a single thread collects at exactly the
      * allocation CPython would. */
-    if (++t->local >= FOLD || at_load_relaxed(&count0) + t->local > (int64_t)at_load_relaxed(&threshold[0]))
+    if (++t->local >= FOLD ||
+        (at_load_relaxed(&enabled) && at_load_relaxed(&count0) + t->local > (int64_t)at_load_relaxed(&threshold[0])))
         fold(t);                             /* may collect: o is not linked yet */
     gc_head_t *h = head_of(o);
     h->word = ((uint64_t)t->id << OWNER_SHIFT) | F_TRACKED;
     list_append(&t->gen[0], h);
 }
 
+static bool untrack_attached(rc_obj_t *o);
+
+/* Join the world just for a list operation (not the strategy's whole
+ * attach): the GIL for a GIL strategy, the world otherwise. */
+static void world_join(void)
+{
+    if (rc_uses_gil)
+        rc_gil_acquire();
+    else
+        _rc_world_attach();
+}
+static void world_leave(void)
+{
+    if (rc_uses_gil)
+        rc_gil_release();
+    else
+        _rc_world_detach();
+}
+
+/* A container dies. A thread that is not attached (the contract says it
+ * should be) joins the world for the unlink, so no collection sees its
+ * list change. */
 static bool untrack(rc_obj_t *o)
 {
-    gc_head_t *h = head_of(o);
-    if (!(h->word & F_TRACKED))
+    if (!(head_of(o)->word & F_TRACKED))
         return false;
+    if (RC_LIKELY(rc_is_attached()))
+        return untrack_attached(o);
+    world_join();
+    bool later = untrack_attached(o);
+    world_leave();
+    return later;
+}
+
+static bool untrack_attached(rc_obj_t *o)
+{
+    gc_head_t *h = head_of(o);
     gc_thread_t *mine = gc_self;
     if (mine == NULL) {
         count0_add(-1);
-    } else if (--mine->local <= -FOLD) {
+    } else if (--mine->local <= -FOLD ||
+               (mine->local < 0 && at_load_relaxed(&count0) + mine->local <= 0)) {
+        /* Folded at once when it would take the total to zero: a free
+         * only counts against allocations since the last collection. */
         count0_add(mine->local);
         mine->local = 0;
     }
@@ -555,6 +635,18 @@ static bool untrack(rc_obj_t *o)
         list_unlink(h);
         h->word = 0;
         return false;                        /* rc frees the block now */
+    }
+    bool free_rec = false;
+    /* An owner that exited (its record not in use): take the record for a
+     * moment, unlink and drain it here, so its blocks are not pinned until
+     * a thread reuses it. acquire: pairs with the release in exit_hook. */
+    if (!at_load_relaxed(&owner->in_use) && at_cas_strong_acquire(&owner->in_use, &free_rec, true)) {
+        list_unlink(h);
+        h->word = 0;
+        drain_remote(owner);
+        /* release: pairs with the acquire CAS of the next claimer. */
+        at_store_release(&owner->in_use, false);
+        return false;
     }
     uintptr_t top = at_load_relaxed(&owner->remote);
     do
@@ -615,6 +707,8 @@ bool gc_is_tracked(const rc_obj_t *o) { return o->type->gc && (head_of(o)->word 
 
 gc_stats_t gc_get_stats(int generation)
 {
+    if (generation < 0 || generation >= GC_GENERATIONS)
+        rc_fatal("gc_get_stats: generation %d out of range (0..%d)", generation, GC_GENERATIONS - 1);
     pthread_mutex_lock(&stats_lock);
     gc_stats_t s = stats[generation];
     pthread_mutex_unlock(&stats_lock);
@@ -629,6 +723,8 @@ static int cmp_u64(const void *a, const void *b)
 
 uint64_t gc_pause_quantile_ns(int generation, double q)
 {
+    if (generation < 0 || generation >= GC_GENERATIONS || !(q >= 0.0 && q <= 1.0))
+        rc_fatal("gc_pause_quantile_ns: generation %d or quantile %g out of range", generation, q);
     static uint64_t sorted[PAUSES];
     pthread_mutex_lock(&stats_lock);
     uint64_t n = npauses[generation] < PAUSES ? npauses[generation] : PAUSES;
@@ -677,6 +773,7 @@ void gc_set_timer_ms(uint64_t ms)
     timer_ms = ms;
     pthread_cond_broadcast(&timer_cv);
     bool join = ms == 0 && timer_running;
+    pthread_t old = timer_thread;
     if (ms != 0 && !timer_running) {
         if (pthread_create(&timer_thread, NULL, timer_main, NULL) != 0)
             rc_fatal("gc: cannot start the timer thread");
@@ -685,6 +782,14 @@ void gc_set_timer_ms(uint64_t ms)
     if (join)
         timer_running = false;
     pthread_mutex_unlock(&timer_lock);
-    if (join)
-        (void)pthread_join(timer_thread, NULL);
+    if (join) {
+        /* The timer may be stopping the world (waiting for us to park) or
+         * waiting for plain's GIL: not attached while we wait for it. */
+        bool attached = rc_is_attached();
+        if (attached)
+            rc_thread_detach();
+        (void)pthread_join(old, NULL);
+        if (attached)
+            rc_thread_attach();
+    }
 }

@@ -22,8 +22,21 @@
  * generation up. Then the world resumes.
  *
  * Collections run on a thread that is attached: the allocating thread
- * when a threshold is crossed (skipped when it is not attached), the
- * timer thread (gc_set_timer_ms), or any thread calling gc_collect.
+ * when a threshold is crossed (as in CPython, a container allocation may
+ * collect and run finalizers; not while the thread has the world stopped
+ * itself, nor inside a deferred read section), the timer thread
+ * (gc_set_timer_ms), or any thread calling gc_collect. Finalizers run
+ * with the world stopped: they must not wait for another thread.
+ *
+ * Contract: a thread that makes, drops or uses containers while a
+ * collection may run is attached (a collection parks attached threads
+ * only). Making a container unattached is fatal; a container freed by a
+ * thread that is not attached (a deferred decrement applied late, a
+ * thread exit) joins the world for the unlink. A container freed on
+ * another thread waits on its owner's stack until the owner's next
+ * container allocation, the owner's exit (or right away when the owner
+ * has exited), or the next collection: an idle owner pins those blocks
+ * until then.
  *
  * Threading: each thread links the containers it makes on its own lists
  * (no lock, no atomic); a container that dies on another thread is pushed
@@ -45,8 +58,10 @@
 
 /* Collects generations 0..generation (0..2; -1: the policy's choice, as
  * after an allocation) with the world stopped. Returns the number of
- * unreachable objects found (what Python's gc.collect returns), or -1 when
- * the calling thread is not attached (no collection). */
+ * unreachable objects freed or left uncollectable, resurrected ones not
+ * counted (what Python's gc.collect returns since 3.9), or -1 when the
+ * calling thread is not attached (no collection); 0 when called from a
+ * finalizer. */
 int64_t gc_collect(int generation);
 
 void gc_enable(void);
@@ -81,7 +96,8 @@ void gc_set_timer_ms(uint64_t ms);
 
 /* Before each collection, check that no object has fewer references than
  * tracked containers hold to it, and abort with one line naming it if so
- * (a corrupted count). On by default in debug builds. */
+ * (a corrupted count): references from the generations being collected.
+ * On by default in debug builds. */
 void gc_set_debug_check(bool on);
 
 #endif /* RC_GC_GC_H */

@@ -37,6 +37,11 @@ static RC_ATOMIC(uint64_t) gil_interval_ns = 5000000;
 
 RC_ATOMIC(bool) _rc_gil_drop_request;
 
+/* The holder's "the world is stopped" depth (rc_gil_pin): while pinned
+ * it neither yields at safepoints nor releases. */
+static _Thread_local unsigned gil_pinned;
+static _Thread_local bool gil_mine;           /* this thread holds the GIL */
+
 static pthread_once_t gil_once = PTHREAD_ONCE_INIT;
 static void gil_init(void)
 {
@@ -73,6 +78,7 @@ static void acquire_locked(rc_thread_t *self)
     }
     gil_waiters--;
     gil_owner = self;
+    gil_mine = true;
     gil_switches++;
     if (gil_waiters == 0)
         at_store_relaxed(&_rc_gil_drop_request, false);
@@ -84,6 +90,10 @@ static void release_locked(rc_thread_t *self, const char *what)
     if (gil_owner != self)
         rc_fatal("GIL %s by thread %llu, which does not hold it", what,
                  (unsigned long long)self->id);
+    if (gil_pinned)
+        rc_fatal("GIL %s by thread %llu while it has the world stopped", what,
+                 (unsigned long long)self->id);
+    gil_mine = false;
     gil_owner = NULL;
     pthread_cond_signal(&gil_free);
 }
@@ -105,8 +115,26 @@ void rc_gil_release(void)
     pthread_mutex_unlock(&gil_mutex);
 }
 
+void rc_gil_pin(void)
+{
+    if (!gil_mine)
+        rc_fatal("rc_world_stop (plain) on a thread that does not hold the GIL (rc_thread_attach first)");
+    gil_pinned++;
+}
+
+void rc_gil_unpin(void)
+{
+    if (gil_pinned == 0)
+        rc_fatal("rc_world_resume (plain) without rc_world_stop");
+    gil_pinned--;
+}
+
+bool rc_gil_pinned(void) { return gil_pinned != 0; }
+
 RC_SLOW_PATH void _rc_gil_yield_slow(void)
 {
+    if (gil_pinned)
+        return;                              /* the world is stopped: no hand-over */
     rc_thread_t *self = rc_thread_self();
     pthread_mutex_lock(&gil_mutex);
     if (gil_waiters > 0) {
@@ -132,17 +160,7 @@ void _rc_gil_thread_exit(rc_thread_t *self)
     pthread_mutex_unlock(&gil_mutex);
 }
 
-bool rc_gil_held(void)
-{
-    rc_thread_t *self = _rc_thread_tls;
-    if (self == NULL)
-        return false;
-    (void)pthread_once(&gil_once, gil_init);
-    pthread_mutex_lock(&gil_mutex);
-    bool held = gil_owner == self;
-    pthread_mutex_unlock(&gil_mutex);
-    return held;
-}
+bool rc_gil_held(void) { return gil_mine; }
 
 uint64_t rc_gil_switches(void)
 {

@@ -152,7 +152,8 @@ void _rc_world_attach(void);     /* strategies' rc_thread_attach; idempotent */
 void _rc_world_detach(void);     /* strategies' rc_thread_detach; idempotent */
 void _rc_world_stop_slow(void);  /* the caller must be attached */
 void _rc_world_resume_slow(void);
-bool rc_world_is_stopped(void);  /* by the calling thread */
+bool rc_world_is_stopped(void);  /* by the calling thread (for plain: the GIL is pinned) */
+extern _Thread_local bool _rc_world_stopper;   /* this thread has the world stopped */
 /* Is the calling thread attached to the world (not parked: it is running)? */
 static inline bool _rc_world_attached(void)
 {
@@ -185,6 +186,11 @@ void _rc_gil_yield_slow(void);
 void _rc_gil_thread_exit(rc_thread_t *self);
 uint64_t rc_gil_switches(void);                  /* acquisitions since start */
 bool rc_gil_held(void);                          /* by the calling thread */
+/* Plain's stop-the-world: the holder pins the GIL (no hand-over at
+ * safepoints, releasing it is fatal) until it unpins. */
+void rc_gil_pin(void);
+void rc_gil_unpin(void);
+bool rc_gil_pinned(void);
 void rc_gil_set_switch_interval_ns(uint64_t ns); /* default 5 ms, as CPython */
 extern RC_ATOMIC(bool) _rc_gil_drop_request;
 static inline void rc_gil_safepoint(void)

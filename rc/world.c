@@ -25,6 +25,7 @@
 #include "rc/rc.h"
 
 RC_ATOMIC(bool) _rc_world_stop_requested;
+_Thread_local bool _rc_world_stopper;
 
 static pthread_mutex_t world_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t world_parked = PTHREAD_COND_INITIALIZER;    /* a thread parked or detached */
@@ -104,6 +105,7 @@ void _rc_world_stop_slow(void)
     while (running > 1)
         pthread_cond_wait(&world_parked, &world_lock);
     uint64_t waited = now_ns() - t0;
+    _rc_world_stopper = true;
     stops++;
     wait_total += waited;
     if (waited > wait_max)
@@ -118,19 +120,13 @@ void _rc_world_resume_slow(void)
     if (stopper != self)
         rc_fatal("rc_world_resume by a thread that did not stop the world");
     stopper = NULL;
+    _rc_world_stopper = false;
     at_store_relaxed(&_rc_world_stop_requested, false);
     pthread_cond_broadcast(&world_resumed);
     pthread_mutex_unlock(&world_lock);
 }
 
-bool rc_world_is_stopped(void)
-{
-    rc_thread_t *self = rc_thread_self();
-    pthread_mutex_lock(&world_lock);
-    bool mine = stopper == self;
-    pthread_mutex_unlock(&world_lock);
-    return mine;
-}
+bool rc_world_is_stopped(void) { return _rc_world_stopper || rc_gil_pinned(); }
 
 rc_world_stats_t rc_world_stats(void)
 {

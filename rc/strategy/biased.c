@@ -277,6 +277,10 @@ static void exit_key_create(void)
 
 RC_SLOW_PATH uint32_t _rc_biased_thread_init_slow(void)
 {
+    /* The core's thread record (and its pthread key) first: its exit
+     * handler then runs before this strategy's fallback key, and so the
+     * exit drain runs as its hook, attached to the world. */
+    (void)rc_thread_self();
     uint32_t tid = at_fetch_add_relaxed(&next_tid, 1);
     if (tid >= RC_BIASED_NO_TID)
         rc_fatal("biased: more than 2^32 - 2 threads made objects; thread ids are 32-bit");

@@ -67,7 +67,9 @@
  * Read sections (RCU's read side). Any incref or decref may flush (a full
  * log), and a flush announces the epoch, so outside a section a pointer a
  * thread loaded from shared memory but has not counted yet is safe only
- * until its next count operation. Between rc_deferred_read_begin and
+ * until its next count operation, or its next container allocation when
+ * the cycle detector is linked (an allocation may collect, and a
+ * collection applies every decrement; not inside a section). Between rc_deferred_read_begin and
  * rc_deferred_read_end a forced flush applies and seals but does not
  * announce, so the thread may load pointers from slots other threads are
  * replacing and releasing, and incref them any time before the section

@@ -82,12 +82,13 @@ static inline void _rc_plain_count_set(rc_plain_obj_t *o, uint64_t n) { o->refcn
 static inline void rc_plain_thread_attach(void) { rc_gil_acquire(); }   /* registers the thread too */
 static inline void rc_plain_thread_detach(void) { rc_gil_release(); }
 static inline void rc_plain_safepoint(void) { rc_gil_safepoint(); }
-/* The GIL is plain's world lock: the attached caller holds it, so no other
+/* The GIL is plain's world lock: the attached caller holds it and pins it (no
+ * hand-over at safepoints until resumed), so no other
  * thread runs; nothing more to stop, every count is exact. */
-static inline void rc_plain_world_stop(void) { }
+static inline void rc_plain_world_stop(void) { rc_gil_pin(); }
 /* May this thread stop the world (it is attached)? */
 static inline bool rc_plain_is_attached(void) { return rc_gil_held(); }
-static inline void rc_plain_world_resume(void) { }
+static inline void rc_plain_world_resume(void) { rc_gil_unpin(); }
 static inline void rc_plain_world_sync(void) { }
 
 #endif /* RC_STRATEGY_PLAIN_H */

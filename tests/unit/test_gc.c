@@ -229,7 +229,7 @@ static void finalizers(void)
         rc_decref(n[i]);
     CHECK_EQ(live(), 5);
     int64_t found = gc_collect(2);
-    CHECK_EQ(found, 4);
+    CHECK_EQ(found, 2);                          /* CPython's count: the resurrected do not count */
     for (int i = 0; i < 4; i++)
         CHECK_EQ(finalized[i], 1);
     CHECK(saved == n[0]);
