@@ -228,7 +228,7 @@ static gc_thread_t *self_record(void)
 
 /* ---- the collection -------------------------------------------------------- */
 
-static void visit_decref(rc_obj_t *child, void *arg)
+static inline void visit_decref(rc_obj_t *child, void *arg)
 {
     (void)arg;
     if (!child->type->gc)
@@ -238,8 +238,37 @@ static void visit_decref(rc_obj_t *child, void *arg)
         set_scratch(h, (int64_t)scratch(h) - 1);
 }
 
+/* Calls visit on every child of o. The object model's own containers are
+ * walked here, inline, so the visit (a constant at each call site) is
+ * inlined too; other types go through their traverse. Measured with
+ * callgrind (deterministic; `valgrind --tool=callgrind rcbench-gc --sizes
+ * 100000 --reps 3 --churn 1 --python none`, inclusive cost of the four
+ * gc_*_collect): 96 -> 78 instructions per object of a full collection.
+ * Wall time moved less than this machine's noise. */
+static RC_ALWAYS_INLINE void for_children(rc_obj_t *o, void (*visit)(rc_obj_t *, void *), void *arg)
+{
+    const rc_type_t *t = o->type;
+    if (t == &rc_type_list) {
+        rc_list_t *l = (rc_list_t *)o;
+        for (int64_t i = 0; i < l->size; i++)
+            visit(l->items[i], arg);
+    } else if (t == &rc_type_tuple) {
+        rc_tuple_t *tu = (rc_tuple_t *)o;
+        for (int64_t i = 0; i < tu->size; i++)
+            if (tu->items[i])
+                visit(tu->items[i], arg);
+    } else if (t->traverse == rc_node_traverse) {
+        rc_node_t *n = (rc_node_t *)o;
+        for (uint32_t i = 0; i < n->nslots; i++)
+            if (n->slots[i])
+                visit(n->slots[i], arg);
+    } else if (t->traverse) {
+        t->traverse(o, visit, arg);
+    }
+}
+
 /* A full collection's: every tracked container is in the set. */
-static void visit_decref_tracked(rc_obj_t *child, void *arg)
+static inline void visit_decref_tracked(rc_obj_t *child, void *arg)
 {
     (void)arg;
     if (!child->type->gc)
@@ -249,7 +278,7 @@ static void visit_decref_tracked(rc_obj_t *child, void *arg)
         set_scratch(h, (int64_t)scratch(h) - 1);
 }
 
-static void visit_reachable(rc_obj_t *child, void *arg)
+static inline void visit_reachable(rc_obj_t *child, void *arg)
 {
     gc_head_t *reachable = arg;
     if (!child->type->gc)
@@ -294,7 +323,7 @@ static uint64_t compute_refs(gc_head_t *list, int64_t discount)
         n++;
     }
     for (gc_head_t *h = list->next; h != list; h = h->next)
-        rc_traverse(obj_of(h), visit_decref, NULL);
+        for_children(obj_of(h), visit_decref, NULL);
     check_refs(list, discount);
     return n;
 }
@@ -312,7 +341,7 @@ static uint64_t compute_refs_all(gc_head_t *list)
         rc_obj_t *o = obj_of(h);
         set_scratch(h, (int64_t)scratch(h) + rc_refcount(o));
         h->word |= F_COLLECTING;
-        rc_traverse(o, visit_decref_tracked, NULL);
+        for_children(o, visit_decref_tracked, NULL);
         n++;
     }
     check_refs(list, 0);
@@ -329,7 +358,7 @@ static void move_unreachable(gc_head_t *list, gc_head_t *unreachable)
     while (h != list) {
         gc_head_t *next;
         if (scratch(h) > 0) {
-            rc_traverse(obj_of(h), visit_reachable, list);
+            for_children(obj_of(h), visit_reachable, list);
             h->word &= UINT64_C(0xFFFFFFFF) & ~F_COLLECTING;   /* out of the set, scratch 0 */
             next = h->next;                  /* after the traverse: it may have appended */
         } else {
