@@ -292,11 +292,17 @@ static bool newest_waits(const rc_deferred_thread_t *t, uint64_t g)
            (at_load_relaxed(&shared_pending) != 0 && at_load_relaxed(&shared_newest) + 2 > g);
 }
 
-/* Applies the shared list's batches that are due at epoch g. */
-static void reclaim_shared(uint64_t g)
+/* Applies the shared list's batches that are due at epoch g (trylock: a
+ * flush does not wait for another), or every batch (with the world
+ * stopped: the lock is taken). */
+static void reclaim_shared(uint64_t g, bool everything)
 {
-    if (at_load_relaxed(&shared_pending) == 0 || pthread_mutex_trylock(&shared_lock) != 0)
+    if (at_load_relaxed(&shared_pending) == 0)
         return;
+    if (everything)
+        pthread_mutex_lock(&shared_lock);
+    else if (pthread_mutex_trylock(&shared_lock) != 0)
+        return;                              /* someone else is at it */
     /* The whole list: a detaching thread's hand-off may put older batches
      * behind newer ones. It is short (batches of threads that left). */
     batch_t *due = NULL, **end = &due, *keep = NULL, **kend = &keep, *last = NULL;
@@ -304,7 +310,7 @@ static void reclaim_shared(uint64_t g)
     for (batch_t *b = shared_head, *next; b; b = next) {
         next = b->next;
         b->next = NULL;
-        if (b->tag + 2 <= g) {
+        if (everything || b->tag + 2 <= g) {
             *end = b;
             end = &b->next;
             n += b->n;
@@ -359,7 +365,7 @@ static void reclaim(rc_deferred_thread_t *t)
         at_store_release(&t->pending, at_load_relaxed(&t->pending) - b->n);
         batch_free(t, b);
     }
-    reclaim_shared(g);
+    reclaim_shared(g, false);
 }
 
 /* ---- flush -------------------------------------------------------------- */
@@ -550,24 +556,7 @@ void _rc_deferred_drain_stopped(void)
             batch_free(t, b);
         }
     }
-    pthread_mutex_lock(&shared_lock);
-    batch_t *all = shared_head;
-    uint64_t n = at_load_relaxed(&shared_pending);
-    shared_head = shared_tail = NULL;
-    at_store_relaxed(&shared_pending, 0);
-    at_store_relaxed(&shared_batches, 0);
-    at_store_relaxed(&shared_dec_applied, at_load_relaxed(&shared_dec_applied) + n);
-    at_fetch_add_relaxed(&shared_applying, n);
-    pthread_mutex_unlock(&shared_lock);
-    while (all) {
-        batch_t *b = all;
-        all = b->next;
-        uint64_t bn = b->n;
-        apply_batch(b);
-        free(b);
-        /* release: pairs with the acquire load in rc_deferred_sync. */
-        at_fetch_sub_release(&shared_applying, bn);
-    }
+    reclaim_shared(at_load_acquire(&global_epoch), true);   /* acquire: as in reclaim */
 }
 
 /* ---- sync and figures ---------------------------------------------- */
