@@ -63,6 +63,11 @@ _Static_assert(sizeof(gc_head_t) == RC_GC_HEAD_BYTES, "RC_GC_HEAD_BYTES must mat
 static inline gc_head_t *head_of(const rc_obj_t *o) { return (gc_head_t *)rc_gc_head(o); }
 static inline rc_obj_t *obj_of(gc_head_t *h) { return (rc_obj_t *)((char *)h + RC_GC_HEAD_BYTES); }
 static inline int32_t scratch(const gc_head_t *h) { return (int32_t)(h->word >> 32); }
+/* One less reference from inside: the high half counts down in two's
+ * complement (subtracting a multiple of 2^32 never borrows from the low
+ * half). One instruction on the hot visit paths. */
+#define SCRATCH_ONE (UINT64_C(1) << 32)
+static inline void scratch_dec(gc_head_t *h) { h->word -= SCRATCH_ONE; }
 static inline void set_scratch(gc_head_t *h, int64_t v)
 {
     if (v > INT32_MAX)
@@ -235,7 +240,7 @@ static inline void visit_decref(rc_obj_t *child, void *arg)
         return;
     gc_head_t *h = head_of(child);
     if (h->word & F_COLLECTING)
-        set_scratch(h, (int64_t)scratch(h) - 1);
+        scratch_dec(h);
 }
 
 /* Calls visit on every child of o. The object model's own containers are
@@ -275,7 +280,7 @@ static inline void visit_decref_tracked(rc_obj_t *child, void *arg)
         return;
     gc_head_t *h = head_of(child);
     if (h->word & F_TRACKED)
-        set_scratch(h, (int64_t)scratch(h) - 1);
+        scratch_dec(h);
 }
 
 static inline void visit_reachable(rc_obj_t *child, void *arg)
@@ -339,7 +344,8 @@ static uint64_t compute_refs_all(gc_head_t *list)
     uint64_t n = 0;
     for (gc_head_t *h = list->next; h != list; h = h->next) {
         rc_obj_t *o = obj_of(h);
-        set_scratch(h, (int64_t)scratch(h) + rc_refcount(o));
+        int64_t c = rc_refcount(o);
+        h->word += (uint64_t)(c > INT32_MAX ? INT32_MAX : c) << 32;   /* scratch += count (visits so far only subtracted) */
         h->word |= F_COLLECTING;
         for_children(o, visit_decref_tracked, NULL);
         n++;
