@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc/alloc.h"
 
@@ -71,6 +72,35 @@ static inline test_opts_t test_opts(int argc, char **argv)
         exit(2);
     }
     return o;
+}
+
+/* The thread count of a threaded test: parses what test_opts left, which
+ * may only be "--threads N" with 1 <= N <= max; anything else is a usage
+ * error (exit 2). */
+static inline int test_threads_opt(int argc, char **argv, int argi, int dflt, int max)
+{
+    int n = dflt;
+    for (int i = argi; i < argc; i++) {
+        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            n = atoi(argv[++i]);
+        } else {
+            fprintf(stderr, "unknown argument: %s\n", argv[i]);
+            exit(2);
+        }
+    }
+    if (n < 1 || n > max) {
+        fprintf(stderr, "--threads: expected 1..%d, got %d\n", max, n);
+        exit(2);
+    }
+    return n;
+}
+
+/* CLOCK_MONOTONIC in ns, for deadlines (liveness bounds, never timings). */
+static inline uint64_t test_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* xorshift64*: small, seeded, reproducible. */

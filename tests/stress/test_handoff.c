@@ -28,7 +28,6 @@
  * strategy's rules.
  */
 #include <pthread.h>
-#include <time.h>
 
 #include "rc/rc.h"
 #include "tests/check.h"
@@ -262,13 +261,6 @@ static void *exit_race_owner(void *arg)
     return NULL;                        /* exit: the drain frees the parent */
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void *exit_race_other(void *arg)
 {
     (void)arg;
@@ -278,9 +270,9 @@ static void *exit_race_other(void *arg)
     rc_decref(er.parent);               /* A's only reference to it: queued to A */
     /* release: pairs with A's acquire. */
     at_store_release(&er.go, 1);
-    uint64_t deadline = now_ns() + 200000000u;
+    uint64_t deadline = test_now_ns() + 200000000u;
     for (unsigned spins = 0; rc_refcount(er.child[0]) == 2; spins++)
-        if ((spins & 1023) == 0 && now_ns() > deadline) {
+        if ((spins & 1023) == 0 && test_now_ns() > deadline) {
             er.slow_drains++;
             break;
         }
@@ -347,16 +339,7 @@ static void owner_exit_races_orphan_merges(uint64_t trials)
 int main(int argc, char **argv)
 {
     test_opts_t opt = test_opts(argc, argv);
-    int nthreads = 4;
-    for (int i = opt.argi; i < argc; i++) {
-        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            nthreads = atoi(argv[++i]);
-        } else {
-            fprintf(stderr, "unknown argument: %s\n", argv[i]);
-            return 2;
-        }
-    }
-    REQUIRE(nthreads >= 1 && nthreads <= MAX_THREADS);
+    int nthreads = test_threads_opt(argc, argv, opt.argi, 4, MAX_THREADS);
     uint64_t generations = 3000 / opt.scale + 2 * (uint64_t)nthreads;
     ops_per_thread = 8000 / opt.scale + 200;
     base_seed = opt.seed;

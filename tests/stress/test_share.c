@@ -27,7 +27,6 @@
  * strategy's rules.
  */
 #include <pthread.h>
-#include <time.h>
 
 #include "rc/rc.h"
 #include "tests/check.h"
@@ -43,13 +42,6 @@ static bool no_lock;
 
 static pthread_barrier_t work_start;
 static uint64_t switch_target;          /* GIL strategies: acquisitions the workers wait for */
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void *worker(void *arg)
 {
@@ -85,8 +77,8 @@ static void *worker(void *arg)
      * (under ctest -j2 with ASan one worker could finish before the other
      * ever waited long enough). Every worker stays, so there is always a
      * waiter; if the hand-over were broken the deadline would expire. */
-    uint64_t deadline = now_ns() + UINT64_C(20000000000);
-    while (!no_lock && rc_strategy_desc.uses_gil && rc_gil_switches() < switch_target && now_ns() < deadline)
+    uint64_t deadline = test_now_ns() + UINT64_C(20000000000);
+    while (!no_lock && rc_strategy_desc.uses_gil && rc_gil_switches() < switch_target && test_now_ns() < deadline)
         rc_safepoint();
     if (!no_lock)
         rc_thread_detach();

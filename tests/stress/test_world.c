@@ -140,16 +140,7 @@ static void *stopper(void *arg)
 int main(int argc, char **argv)
 {
     test_opts_t opt = test_opts(argc, argv);
-    int nthreads = 2;
-    for (int i = opt.argi; i < argc; i++) {
-        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
-            nthreads = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "unknown argument: %s\n", argv[i]);
-            return 2;
-        }
-    }
-    REQUIRE(nthreads >= 1 && nthreads <= MAX_THREADS);
+    int nthreads = test_threads_opt(argc, argv, opt.argi, 2, MAX_THREADS);
     uint64_t stops = STOPS / (opt.scale > 4 ? 4 : opt.scale);
     base_seed = opt.seed;
     if (rc_strategy_desc.uses_gil)
