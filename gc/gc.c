@@ -112,6 +112,8 @@ typedef struct gc_thread {
     RC_ATOMIC(bool) in_use;
     uint32_t id;
     int64_t local;                          /* net allocations not yet folded in */
+    int64_t room;                           /* allocations left before the threshold, at the last fold */
+    uint64_t seen;                          /* settings_gen at the last fold */
 } gc_thread_t;
 
 static gc_thread_t *records[MAX_RECORDS];   /* by id; written under reg_lock */
@@ -123,6 +125,11 @@ static _Thread_local bool gc_collecting;    /* this thread is collecting (world 
 static RC_ATOMIC(bool) enabled = true;
 static RC_ATOMIC(uint64_t) threshold[GC_GENERATIONS] = { 700, 10, 10 };
 static RC_ATOMIC(int64_t) count0;           /* net allocations since the last generation-0 collection */
+/* Bumped when a setting changes or a collection resets the count: a
+ * thread's `room` from before is stale. Read on every container
+ * allocation, written rarely (count0, written at every fold, is not read
+ * there). */
+static RC_ATOMIC(uint64_t) settings_gen = 1;
 
 /* count0 += delta, never below zero: as CPython, a deallocation only
  * counts against allocations made since the last collection. Returns the
@@ -499,6 +506,7 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
     for (int g = 1; g <= gen; g++)
         count_older[g] = 0;
     at_store_relaxed(&count0, 0);
+    at_fetch_add_relaxed(&settings_gen, 1);
     if (gen == GC_GENERATIONS - 1) {
         long_lived_total = promoted - (st->collected - st->uncollectable);
         long_lived_pending = 0;
@@ -592,11 +600,14 @@ static bool may_collect_here(void)
 
 static void fold(gc_thread_t *t)
 {
+    t->seen = at_load_relaxed(&settings_gen);    /* first: a change from here on refolds */
     int64_t c = count0_add(t->local);
     t->local = 0;
     uint64_t th = at_load_relaxed(&threshold[0]);
-    if (th != 0 && c > (int64_t)th && at_load_relaxed(&enabled) && may_collect_here())
-        (void)gc_collect(-1);
+    bool on = th != 0 && at_load_relaxed(&enabled);
+    t->room = on ? (int64_t)th - c : INT64_MAX;
+    if (on && c > (int64_t)th && may_collect_here())
+        (void)gc_collect(-1);                /* the reset bumps settings_gen: refold next time */
 }
 
 static void track(rc_obj_t *o)
@@ -607,11 +618,11 @@ static void track(rc_obj_t *o)
     gc_thread_t *t = self_record();
     if (RC_UNLIKELY(at_load_relaxed(&t->remote) != 0))
         drain_remote(t);
-    /* Fold into the global count every FOLD, or at once when the total
-     * crosses the threshold, so a single thread collects at exactly the
-     * allocation CPython would. */
-    if (++t->local >= FOLD ||
-        (at_load_relaxed(&enabled) && at_load_relaxed(&count0) + t->local > (int64_t)at_load_relaxed(&threshold[0])))
+    /* Fold into the global count every FOLD, or at once when this thread's
+     * share crosses the room the threshold left at its last fold (so a
+     * single thread collects at exactly the allocation CPython would), or
+     * when the settings or the count changed meanwhile. */
+    if (++t->local >= FOLD || t->local > t->room || t->seen != at_load_relaxed(&settings_gen))
         fold(t);                             /* may collect: o is not linked yet */
     gc_head_t *h = head_of(o);
     h->word = ((uint64_t)t->id << OWNER_SHIFT) | F_TRACKED;
@@ -699,8 +710,16 @@ __attribute__((constructor(102))) static void gc_install(void) { _rc_gc_hooks = 
 
 /* ---- settings and figures ------------------------------------------------- */
 
-void gc_enable(void) { at_store_relaxed(&enabled, true); }
-void gc_disable(void) { at_store_relaxed(&enabled, false); }
+void gc_enable(void)
+{
+    at_store_relaxed(&enabled, true);
+    at_fetch_add_relaxed(&settings_gen, 1);
+}
+void gc_disable(void)
+{
+    at_store_relaxed(&enabled, false);
+    at_fetch_add_relaxed(&settings_gen, 1);
+}
 bool gc_is_enabled(void) { return at_load_relaxed(&enabled); }
 void gc_set_debug_check(bool on) { at_store_relaxed(&debug_check, on); }
 
@@ -709,6 +728,7 @@ void gc_set_threshold(uint64_t t0, uint64_t t1, uint64_t t2)
     at_store_relaxed(&threshold[0], t0);
     at_store_relaxed(&threshold[1], t1);
     at_store_relaxed(&threshold[2], t2);
+    at_fetch_add_relaxed(&settings_gen, 1);
 }
 
 void gc_get_threshold(uint64_t out[GC_GENERATIONS])
