@@ -45,6 +45,7 @@
 
 #include "alloc/alloc.h"
 #include "base/arch.h"
+#include "base/clock.h"
 #include "base/atomic.h"
 #include "base/compiler.h"
 
@@ -339,13 +340,6 @@ static FILE *csv_open(void)
 /* ------------------------------------------------------------------------
  * Machine, clock, /proc
  * ---------------------------------------------------------------------- */
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void cpu_model(char *out, size_t cap)
 {
     snprintf(out, cap, "unknown");
@@ -423,7 +417,7 @@ static RC_NORETURN RC_COLD void fail_oom(const char *pattern, size_t size)
 
 static RC_NOINLINE uint64_t run_lifo(size_t size, uint64_t n)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = rc_now_ns();
     for (uint64_t i = 0; i < n; i++) {
         uint64_t *p = alloc_malloc(size);
         if (RC_UNLIKELY(p == NULL))
@@ -432,14 +426,14 @@ static RC_NOINLINE uint64_t run_lifo(size_t size, uint64_t n)
         RC_COMPILER_BARRIER();   /* the store is not dead: free may read it */
         alloc_free(p, size);
     }
-    return now_ns() - t0;
+    return rc_now_ns() - t0;
 }
 
 static uint64_t *batch_blocks[BATCH];   /* thread 0 only */
 
 static RC_NOINLINE uint64_t run_batch(size_t size, uint64_t n)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = rc_now_ns();
     for (uint64_t done = 0; done < n;) {
         unsigned k = n - done < BATCH ? (unsigned)(n - done) : BATCH;
         for (unsigned j = 0; j < k; j++) {
@@ -458,7 +452,7 @@ static RC_NOINLINE uint64_t run_batch(size_t size, uint64_t n)
         }
         done += k;
     }
-    return now_ns() - t0;
+    return rc_now_ns() - t0;
 }
 
 /* The SPSC ring from thread 0 (producer) to thread 1 (consumer). Indices
@@ -573,7 +567,7 @@ static RC_NOINLINE void consume(size_t size, uint64_t n)
         alloc_free(p, size);
         freed++;
     }
-    worker.end_ns = now_ns();
+    worker.end_ns = rc_now_ns();
     ring_publish_head(&ring, &e);
     worker.freed = freed;
 }
@@ -604,7 +598,7 @@ static RC_NOINLINE uint64_t run_prodcons(size_t size, uint64_t n)
     at_store_relaxed(&ring.head, 0);
     at_store_relaxed(&ring.tail, 0);
     pthread_barrier_wait(&worker.start);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = rc_now_ns();
     for (uint64_t i = 0; i < n; i++) {
         uint64_t *p = alloc_malloc(size);
         if (RC_UNLIKELY(p == NULL))
@@ -942,7 +936,7 @@ int main(int argc, char **argv)
     parse_args(argc, argv);
     FILE *csv = opt.csv ? csv_open() : NULL;
     parse_backends("--backends", opt.backends_arg);   /* last: loads the peers */
-    uint64_t t_start = now_ns();
+    uint64_t t_start = rc_now_ns();
 
     /* Machine and pinning: thread 0 and thread 1 on the first two CPUs this
      * process may use, when there are two. */
@@ -1036,7 +1030,7 @@ int main(int argc, char **argv)
     }
     if (opt.pattern[P_RSS])
         print_rss(rss);
-    printf("\nrun took %.1f s\n", (double)(now_ns() - t_start) / 1e9);
+    printf("\nrun took %.1f s\n", (double)(rc_now_ns() - t_start) / 1e9);
 
     if (csv) {
         write_csv(csv, res, rss);

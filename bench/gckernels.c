@@ -13,8 +13,8 @@
  * Threading: the calling thread, attached by the driver.
  */
 #include <stdlib.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "bench/gcbench.h"
 #include "gc/gc.h"
 #include "rc/rc.h"
@@ -24,13 +24,6 @@ static rc_obj_t *must(rc_obj_t *o)
     if (RC_UNLIKELY(o == NULL))
         rc_fatal("out of memory: gc benchmark stopped");
     return o;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void *heap_new(uint64_t n)
@@ -56,10 +49,10 @@ static void heap_free(void *root)
 
 static uint64_t full_collect(uint64_t *examined)
 {
-    uint64_t e0 = gc_get_stats(2).examined, t0 = now_ns();
+    uint64_t e0 = gc_get_stats(2).examined, t0 = rc_now_ns();
     if (gc_collect(2) != 0)
         rc_fatal("gc benchmark: the heap is all reachable, yet the collector found garbage");
-    uint64_t t = now_ns() - t0;
+    uint64_t t = rc_now_ns() - t0;
     *examined = gc_get_stats(2).examined - e0;
     return t;
 }

@@ -42,6 +42,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "gc/gc.h"
 
 typedef struct gc_head {
@@ -150,13 +151,6 @@ static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static gc_stats_t stats[GC_GENERATIONS];    /* under stats_lock */
 static uint64_t pauses[GC_GENERATIONS][PAUSES];
 static uint64_t npauses[GC_GENERATIONS];
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Unlinks and frees what other threads freed from t's lists. Caller: t's
  * owner, or the collector. The stack links dead objects through their
@@ -539,7 +533,7 @@ int64_t gc_collect(int generation)
         return 0;                            /* asked from a finalizer: not inside a collection */
     if (!rc_is_attached())
         return -1;
-    uint64_t t0 = now_ns();                  /* the pause includes waiting for threads to park */
+    uint64_t t0 = rc_now_ns();                  /* the pause includes waiting for threads to park */
     rc_world_stop();
     if (generation < 0 && net_allocations_stopped() <= (int64_t)at_load_relaxed(&threshold[0])) {
         rc_world_resume();                   /* another thread collected while we waited to stop */
@@ -563,7 +557,7 @@ int64_t gc_collect(int generation)
     gc_collecting = false;
     at_store_relaxed(&collecting, false);
     rc_world_resume();
-    uint64_t pause = now_ns() - t0;
+    uint64_t pause = rc_now_ns() - t0;
     pthread_mutex_lock(&stats_lock);
     gc_stats_t *s = &stats[gen];
     s->collections++;

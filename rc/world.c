@@ -20,8 +20,8 @@
  * Threading: as above; rc_world_stats reads under the lock.
  */
 #include <pthread.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "rc/rc.h"
 
 RC_ATOMIC(bool) _rc_world_stop_requested;
@@ -33,13 +33,6 @@ static pthread_cond_t world_resumed = PTHREAD_COND_INITIALIZER;   /* a stop ende
 static uint64_t running;                  /* threads in RC_WORLD_RUNNING */
 static rc_thread_t *stopper;              /* the thread whose stop is active, or NULL */
 static uint64_t stops, wait_total, wait_max;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Under world_lock: parks `self` (running) until no stop is active. */
 static void park_locked(rc_thread_t *self)
@@ -101,10 +94,10 @@ void _rc_world_stop_slow(void)
         park_locked(self);
     stopper = self;
     at_store_relaxed(&_rc_world_stop_requested, true);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = rc_now_ns();
     while (running > 1)
         pthread_cond_wait(&world_parked, &world_lock);
-    uint64_t waited = now_ns() - t0;
+    uint64_t waited = rc_now_ns() - t0;
     _rc_world_stopper = true;
     stops++;
     wait_total += waited;

@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "alloc/alloc.h"
+#include "base/clock.h"
 
 static atomic_long check_passed, check_failed;
 
@@ -95,13 +95,8 @@ static inline int test_threads_opt(int argc, char **argv, int argi, int dflt, in
     return n;
 }
 
-/* CLOCK_MONOTONIC in ns, for deadlines (liveness bounds, never timings). */
-static inline uint64_t test_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+/* For deadlines (liveness bounds, never timings). */
+static inline uint64_t test_now_ns(void) { return rc_now_ns(); }
 
 /* xorshift64*: small, seeded, reproducible. */
 static inline uint64_t test_rand(uint64_t *s)
