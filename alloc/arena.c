@@ -43,6 +43,8 @@
 #include <pthread.h>
 #include <stdalign.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 
 #include "alloc/alloc.h"
 #include "base/arch.h"
@@ -451,11 +453,29 @@ static void free_page_push(arena_heap_t *h, arena_page_t *pg)
     h->free_pages = pg;
 }
 
+/* Whether segments ask for transparent huge pages: RC_ARENA_HUGEPAGES,
+ * unless the environment says RCBENCH_HUGEPAGES=0 or 1. Read once; a
+ * race between two first readers stores the same value twice. */
+static bool segment_hugepages(void)
+{
+    static RC_ATOMIC(int) cached = -1;
+    int v = at_load_relaxed(&cached);
+    if (RC_UNLIKELY(v < 0)) {
+        const char *e = getenv("RCBENCH_HUGEPAGES");
+        v = e != NULL && (e[0] == '0' || e[0] == '1') && e[1] == '\0' ? e[0] - '0' : RC_ARENA_HUGEPAGES;
+        at_store_relaxed(&cached, v);
+    }
+    return v != 0;
+}
+
 static bool segment_new(arena_heap_t *h)
 {
     arena_segment_t *seg = _alloc_os_map(ARENA_SEGMENT, ARENA_SEGMENT);
     if (seg == NULL)
         return false;
+    /* Advice only: a kernel without THP, or with it off, says no. */
+    if (segment_hugepages())
+        (void)madvise(seg, ARENA_SEGMENT, MADV_HUGEPAGE);
     at_fetch_add_relaxed(&segments_mapped, 1);
     _alloc_registry_add(seg, ARENA_SEGMENT, REGION_SEGMENT);
     seg->used_pages = 0;
