@@ -61,9 +61,9 @@ _Static_assert(RC_SMALL_INT_MIN <= 0 && RC_SMALL_INT_MAX >= 0,
  * MADV_HUGEPAGE; honoured where THP is "always" or "madvise", as on
  * Debian 12). A walk over a heap that does not fit the TLB's reach with
  * 4 KiB pages misses it on nearly every object; the cycle detector walks
- * the whole heap. Measured with rcbench-gc --reps 21, three runs each way
- * (ns per object of a full collection, plain): 100k objects 9.5-11.6
- * -> 7.8-9.1, 1M objects 16.7-19.9 -> 11.1-12.8. The cost: a segment's
+ * the whole heap. Measured with rcbench-gc --reps 5, three runs each way
+ * alternating (ns per object of a full collection, plain): 100k objects
+ * 11.0-14.0 -> 7.8-11.4, 1M objects 16.7-19.9 -> 11.1-12.4. The cost: a segment's
  * first touch maps 2 MiB at once, so resident memory grows by up to
  * 2 MiB per partly used segment. RCBENCH_HUGEPAGES=0 in the environment
  * turns it off at run time (=1 on). */
