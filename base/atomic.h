@@ -26,6 +26,7 @@
 #define at_fetch_add_relaxed(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
 #define at_fetch_sub_relaxed(p, v) atomic_fetch_sub_explicit((p), (v), memory_order_relaxed)
 #define at_fetch_sub_release(p, v) atomic_fetch_sub_explicit((p), (v), memory_order_release)
+#define at_fetch_add_release(p, v) atomic_fetch_add_explicit((p), (v), memory_order_release)
 #define at_fetch_add_acq_rel(p, v) atomic_fetch_add_explicit((p), (v), memory_order_acq_rel)
 #define at_exchange_acq_rel(p, v) atomic_exchange_explicit((p), (v), memory_order_acq_rel)
 #define at_exchange_acquire(p, v) atomic_exchange_explicit((p), (v), memory_order_acquire)

@@ -772,16 +772,29 @@ static int cmp_u64(const void *a, const void *b)
 
 uint64_t gc_pause_quantile_ns(int generation, double q)
 {
-    if (generation < 0 || generation >= GC_GENERATIONS || !(q >= 0.0 && q <= 1.0))
+    if (generation < GC_ALL || generation >= GC_GENERATIONS || !(q >= 0.0 && q <= 1.0))
         rc_fatal("gc_pause_quantile_ns: generation %d or quantile %g out of range", generation, q);
-    static uint64_t sorted[PAUSES];
+    static uint64_t sorted[GC_GENERATIONS * PAUSES];
     pthread_mutex_lock(&stats_lock);
-    uint64_t n = npauses[generation] < PAUSES ? npauses[generation] : PAUSES;
-    memcpy(sorted, pauses[generation], n * sizeof *sorted);
+    uint64_t n = 0;
+    for (int g = 0; g < GC_GENERATIONS; g++)
+        if (generation == GC_ALL || generation == g) {
+            uint64_t k = npauses[g] < PAUSES ? npauses[g] : PAUSES;
+            memcpy(sorted + n, pauses[g], k * sizeof *sorted);
+            n += k;
+        }
     qsort(sorted, n, sizeof *sorted, cmp_u64);
     uint64_t v = n ? sorted[(uint64_t)(q * (double)(n - 1) + 0.5)] : 0;
     pthread_mutex_unlock(&stats_lock);
     return v;
+}
+
+void gc_reset_stats(void)
+{
+    pthread_mutex_lock(&stats_lock);
+    memset(stats, 0, sizeof stats);
+    memset(npauses, 0, sizeof npauses);
+    pthread_mutex_unlock(&stats_lock);
 }
 
 /* ---- the timer ------------------------------------------------------------ */

@@ -87,8 +87,13 @@ typedef struct gc_stats {
 } gc_stats_t;
 gc_stats_t gc_get_stats(int generation);
 /* The q-quantile (0..1) of the last pauses of this generation's
- * collections (up to 4096 kept), in ns; 0 with none. */
+ * collections (up to 4096 kept per generation), in ns; 0 with none.
+ * GC_ALL: over every generation's kept pauses. */
+#define GC_ALL (-1)
 uint64_t gc_pause_quantile_ns(int generation, double q);
+/* Zeroes the statistics and forgets the kept pauses (between benchmark
+ * runs); the collector's policy counts are untouched. */
+void gc_reset_stats(void);
 
 /* Collects generation 0 every ms milliseconds from a timer thread (0:
  * stop the timer). */

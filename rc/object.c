@@ -227,6 +227,14 @@ rc_obj_t *rc_small_int(int64_t value)
     return &small_ints[value - RC_SMALL_INT_MIN].ob;
 }
 
+rc_obj_t *rc_int_new_uncached(int64_t value)
+{
+    rc_obj_t *o = obj_alloc(&rc_type_int, sizeof(rc_int_t));
+    if (o)
+        ((rc_int_t *)o)->value = value;
+    return o;
+}
+
 rc_obj_t *rc_int_new(int64_t value)
 {
     rc_obj_t *cached = rc_small_int(value);

@@ -289,6 +289,9 @@ rc_obj_t *rc_node_new(uint32_t nslots, int64_t value);  /* 1 <= nslots <= RC_NOD
 
 /* The cached immortal int for value, or NULL when outside the cache. */
 rc_obj_t *rc_small_int(int64_t value);
+/* A new mortal int even inside the small-int range: what every int costs
+ * without the immortal cache (benchmarks compare the two). */
+rc_obj_t *rc_int_new_uncached(int64_t value);
 
 static inline int64_t rc_int_value(const rc_obj_t *o) { return ((const rc_int_t *)o)->value; }
 static inline int64_t rc_tuple_size(const rc_obj_t *o) { return ((const rc_tuple_t *)o)->size; }
