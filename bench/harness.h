@@ -1,0 +1,104 @@
+/* bench/harness.h — what rcbench's C++ shim calls: one benchmark run of a
+ * workload on N pinned threads, the machine's calibration, and reports.
+ *
+ * A run (harness_open .. harness_close) owns N - 1 worker threads plus the
+ * calling thread, which is worker 0 (Google Benchmark's thread: its timer
+ * then measures work, not waiting). Each worker pins itself with hwloc to
+ * its own core (one PU per core, cores before SMT siblings), or to nothing
+ * when there are more threads than PUs. At open, the run calibrates: the
+ * fraction of a short window each thread actually ran, the fraction in
+ * which all of them ran at once, and the core-to-core round trip between
+ * workers 0 and 1. harness_iteration runs one chunk of the workload on
+ * every worker at once; each worker attaches before its chunk and detaches
+ * after it, so no thread between chunks holds a collection or the GIL.
+ * harness_close tears down, and checks that every object was freed.
+ *
+ * Threading: one run at a time, driven from one thread; the allocator is
+ * switched (alloc_backend_select) only between runs.
+ */
+#ifndef RC_BENCH_HARNESS_H
+#define RC_BENCH_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench/workloads.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Every strategy built (RC_FOR_EACH_STRATEGY order). */
+extern const bench_strategy_t *const harness_strategies[];
+extern const unsigned harness_nstrategies;
+
+typedef struct harness harness_t;
+
+typedef struct harness_figures {
+    uint64_t ops;                        /* operations done over every iteration, all threads */
+    uint64_t wall_ns;                    /* the iterations' wall time, as the driver saw it */
+    double cpu_ns;                       /* CPU time of every worker while running chunks */
+    double availability;                 /* calibration: the least any thread ran, 0..1 */
+    double overlap;                      /* calibration: all threads ran at once, 0..1 */
+    double c2c_ns;                       /* round trip 0 <-> 1; negative with one thread */
+    char binding[160];                   /* "pu0,pu1" (OS indices), or "none" */
+    uint64_t peak_rss_kib;
+    uint64_t gc_collections, gc_p50_ns, gc_p99_ns, gc_max_ns;
+    char error[200];                     /* "" or why the run is not a number (a leak) */
+} harness_figures_t;
+
+/* Starts a run: s is NULL for a strategy-neutral workload. Returns NULL
+ * with a one-line reason in err when it cannot start. */
+harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, unsigned threads,
+                        const bench_params_t *p, char *err, size_t errlen);
+/* Operations one iteration does, all threads together. */
+uint64_t harness_iteration_ops(const harness_t *h);
+void harness_iteration(harness_t *h);
+/* Ends the run; figures of the whole run. */
+void harness_close(harness_t *h, harness_figures_t *out);
+
+/* PUs hwloc found, in binding order (cores first). */
+unsigned harness_pus(void);
+/* uname's machine, e.g. "x86_64"; the CPU's model name; the C compiler;
+ * the source revision; which atomics the build uses. */
+const char *harness_arch(void);
+const char *harness_cpu_model(void);
+const char *harness_compiler(void);
+const char *harness_revision(void);
+const char *harness_atomics(void);
+
+/* ---- reports ---------------------------------------------------------- */
+
+typedef struct report_row {
+    char workload[48], strategy[24], allocator[24];
+    unsigned threads, repetition;
+    uint64_t iterations;
+    double ns_per_op, ops_per_sec, cpu_ns_per_op;
+    uint64_t peak_rss_kib;
+    unsigned header_bytes;
+    uint64_t gc_collections;
+    double gc_p50_us, gc_p99_us, gc_max_us;
+    char binding[160];
+    double availability, overlap, c2c_ns;
+    char timestamp[32];
+    char error[200];                     /* "": a number; else why not */
+} report_row_t;
+
+void report_add(const report_row_t *row);
+/* Checks that path can be written (creates and removes its temp file).
+ * Returns false with a one-line reason. */
+bool report_check_path(const char *path, char *err, size_t errlen);
+/* Writes every row to path atomically (path.tmp, then rename). */
+bool report_write_csv(const char *path, char *err, size_t errlen);
+/* The summary: per workload, strategies side by side as ratios to atomic
+ * (median over repetitions), multi-thread rows grouped by placement. */
+void report_summary(void);
+/* Rows that are errors. */
+unsigned report_errors(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RC_BENCH_HARNESS_H */

@@ -1,0 +1,271 @@
+/* bench/report.c — rcbench's tidy CSV and its closing summary.
+ *
+ * The CSV has one row per benchmark run (per repetition), the columns of
+ * CSV_HEADER in that order (documented in BENCHMARKS.md); it is written
+ * whole at the end to PATH.tmp and renamed over PATH, so a reader never
+ * sees half a report and a failed run leaves what was there before.
+ *
+ * The summary: per workload, the median ns per op of each strategy over
+ * its repetitions, as a ratio to atomic's, for each allocator and thread
+ * count. Multi-thread runs are grouped by placement: "near" when the
+ * round trip between the first two threads measured at the start of the
+ * repetition was under 150 ns, "far" otherwise (this machine's host moves
+ * its vCPUs between ~50 and ~335 ns apart); a cell with a repetition whose
+ * overlap was under 0.9 (the threads did not run together) is marked '!'.
+ * Threading: the shim's thread only.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/harness.h"
+
+#define CSV_HEADER                                                                              \
+    "workload,strategy,allocator,threads,repetition,iterations,ns_per_op,ops_per_sec,"          \
+    "cpu_ns_per_op,peak_rss_kib,header_bytes,gc_collections,gc_pause_p50_us,gc_pause_p99_us,"   \
+    "gc_pause_max_us,binding,arch,cpu_model,compiler,revision,timestamp,availability,overlap,"  \
+    "c2c_ns,atomics,error"
+#define NEAR_NS     150.0
+#define LOW_OVERLAP 0.9
+
+static report_row_t *rows;
+static unsigned nrows, caprows;
+
+void report_add(const report_row_t *row)
+{
+    if (nrows == caprows) {
+        unsigned cap = caprows ? caprows * 2 : 256;
+        report_row_t *r = realloc(rows, cap * sizeof *r);
+        if (r == NULL) {
+            fprintf(stderr, "rcbench: out of memory for the report\n");
+            exit(1);
+        }
+        rows = r;
+        caprows = cap;
+    }
+    rows[nrows++] = *row;
+}
+
+unsigned report_errors(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < nrows; i++)
+        n += rows[i].error[0] != '\0';
+    return n;
+}
+
+/* A CSV field: quoted when it holds a comma, a quote or a line break. */
+static void field(FILE *f, const char *s, bool last)
+{
+    if (strpbrk(s, ",\"\n\r")) {
+        fputc('"', f);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+    } else {
+        fputs(s, f);
+    }
+    fputc(last ? '\n' : ',', f);
+}
+
+static void num(FILE *f, double v, int decimals, bool ok)
+{
+    if (ok && isfinite(v))
+        fprintf(f, "%.*f", decimals, v);
+    fputc(',', f);
+}
+
+static void write_row(FILE *f, const report_row_t *r)
+{
+    bool ok = r->error[0] == '\0';
+    fprintf(f, "%s,%s,%s,%u,%u,%llu,", r->workload, r->strategy, r->allocator, r->threads, r->repetition,
+            (unsigned long long)r->iterations);
+    num(f, r->ns_per_op, 4, ok);
+    num(f, r->ops_per_sec, 1, ok);
+    num(f, r->cpu_ns_per_op, 4, ok);
+    fprintf(f, "%llu,%u,%llu,", (unsigned long long)r->peak_rss_kib, r->header_bytes,
+            (unsigned long long)r->gc_collections);
+    num(f, r->gc_p50_us, 2, true);
+    num(f, r->gc_p99_us, 2, true);
+    num(f, r->gc_max_us, 2, true);
+    field(f, r->binding, false);
+    field(f, harness_arch(), false);
+    field(f, harness_cpu_model(), false);
+    field(f, harness_compiler(), false);
+    field(f, harness_revision(), false);
+    field(f, r->timestamp, false);
+    num(f, r->availability, 4, true);
+    num(f, r->overlap, 4, true);
+    num(f, r->c2c_ns, 0, r->c2c_ns >= 0);
+    field(f, harness_atomics(), false);
+    field(f, r->error, true);
+}
+
+static void tmp_name(char *out, size_t len, const char *path)
+{
+    snprintf(out, len, "%s.tmp", path);
+}
+
+bool report_check_path(const char *path, char *err, size_t errlen)
+{
+    char tmp[4096];
+    tmp_name(tmp, sizeof tmp, path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        return false;
+    }
+    fclose(f);
+    unlink(tmp);
+    if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
+        snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+bool report_write_csv(const char *path, char *err, size_t errlen)
+{
+    char tmp[4096];
+    tmp_name(tmp, sizeof tmp, path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        return false;
+    }
+    fputs(CSV_HEADER "\n", f);
+    for (unsigned i = 0; i < nrows; i++)
+        write_row(f, &rows[i]);
+    bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return false;
+    }
+    return true;
+}
+
+/* ---- summary ---------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static const char *placement(const report_row_t *r)
+{
+    if (r->threads == 1)
+        return "";
+    if (r->c2c_ns < 0)
+        return "";
+    return r->c2c_ns < NEAR_NS ? "near" : "far";
+}
+
+/* The median ns per op of the runs matching (w, s, a, t, place); sets
+ * *low when one of them had a low overlap. NAN when there is none. */
+static double median(const char *w, const char *s, const char *a, unsigned t, const char *place, bool *low)
+{
+    double v[256];
+    unsigned n = 0;
+    for (unsigned i = 0; i < nrows && n < 256; i++) {
+        const report_row_t *r = &rows[i];
+        if (r->error[0] || strcmp(r->workload, w) || strcmp(r->strategy, s) || strcmp(r->allocator, a) ||
+            r->threads != t || strcmp(placement(r), place))
+            continue;
+        v[n++] = r->ns_per_op;
+        if (r->threads > 1 && r->overlap < LOW_OVERLAP)
+            *low = true;
+    }
+    if (n == 0)
+        return NAN;
+    qsort(v, n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static bool seen_before(unsigned i, size_t off, size_t len)
+{
+    for (unsigned j = 0; j < i; j++)
+        if (memcmp((const char *)&rows[j] + off, (const char *)&rows[i] + off, len) == 0)
+            return true;
+    return false;
+}
+
+void report_summary(void)
+{
+    if (nrows == 0)
+        return;
+    /* Strategies in the order first seen. */
+    const char *strat[32];
+    unsigned ns = 0;
+    for (unsigned i = 0; i < nrows && ns < 32; i++)
+        if (!seen_before(i, offsetof(report_row_t, strategy), sizeof rows[i].strategy))
+            strat[ns++] = rows[i].strategy;
+    printf("\nSummary: median ns per op over repetitions; strategies as ratios to atomic "
+           "(lower is faster).\n'!' marks a cell where the threads ran together less than %.0f%% of the "
+           "calibration window; near/far: round trip between the first two threads under/over %.0f ns.\n",
+           LOW_OVERLAP * 100, NEAR_NS);
+    static const char *places[] = { "", "near", "far" };
+    for (unsigned i = 0; i < nrows; i++) {
+        const char *w = rows[i].workload;
+        if (seen_before(i, offsetof(report_row_t, workload), sizeof rows[i].workload))
+            continue;
+        printf("\n%s\n  %-10s %-7s %-5s %12s", w, "allocator", "threads", "place", "atomic ns");
+        for (unsigned s = 0; s < ns; s++)
+            printf(" %10s", strat[s]);
+        printf("\n");
+        for (unsigned j = 0; j < nrows; j++) {
+            const report_row_t *r = &rows[j];
+            if (strcmp(r->workload, w))
+                continue;
+            bool dup = false;           /* one line per (allocator, threads) */
+            for (unsigned k = 0; k < j && !dup; k++)
+                dup = !strcmp(rows[k].workload, w) && !strcmp(rows[k].allocator, r->allocator) &&
+                      rows[k].threads == r->threads;
+            if (dup)
+                continue;
+            for (unsigned p = 0; p < 3; p++) {
+                bool any = false, low = false;
+                double cell[32];
+                for (unsigned s = 0; s < ns; s++) {
+                    cell[s] = median(w, strat[s], r->allocator, r->threads, places[p], &low);
+                    any |= !isnan(cell[s]);
+                }
+                if (!any)
+                    continue;
+                bool low_unused = false;
+                double ref = median(w, "atomic", r->allocator, r->threads, places[p], &low_unused);
+                printf("  %-10s %-7u %-5s", r->allocator, r->threads, places[p]);
+                if (isnan(ref))
+                    printf(" %12s", "-");
+                else
+                    printf(" %12.2f", ref);
+                for (unsigned s = 0; s < ns; s++) {
+                    if (isnan(cell[s]))
+                        printf(" %10s", "-");
+                    else if (isnan(ref))
+                        printf(" %9.2fns", cell[s]);
+                    else
+                        printf(" %9.2fx", cell[s] / ref);
+                }
+                printf("%s\n", low ? "  !" : "");
+            }
+        }
+    }
+    unsigned errors = report_errors();
+    if (errors) {
+        printf("\n%u run(s) reported as errors, not numbers:\n", errors);
+        for (unsigned i = 0; i < nrows; i++)
+            if (rows[i].error[0])
+                printf("  %s/%s/%s/threads:%u: %s\n", rows[i].workload, rows[i].strategy, rows[i].allocator,
+                       rows[i].threads, rows[i].error);
+    }
+}

@@ -1,0 +1,424 @@
+// bench/shim.cpp — rcbench's entry point: the C++ shim to Google Benchmark,
+// the only C++ in the project.
+//
+// It parses the suite's own flags, registers every workload x strategy x
+// allocator x threads as a benchmark named workload/strategy/allocator/
+// threads:N whose body drives bench/harness.c (C), hands every other flag
+// to Google Benchmark, and turns each finished run into a row of the tidy
+// CSV (bench/report.c) through a reporter wrapped around the console one.
+// Timing: the benchmark's own thread is worker 0 of the run, so Google
+// Benchmark's timer spans exactly the iterations (every thread's chunk);
+// setup, calibration, teardown and the leak check sit outside the loop.
+// Threading: main thread only; the harness makes the workers.
+#include <benchmark/benchmark.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+extern "C" {
+#include "alloc/alloc.h"
+#include "bench/harness.h"
+}
+
+namespace {
+
+struct Options {
+    std::vector<std::string> strategies, allocators, workloads;
+    std::vector<unsigned> threads;
+    std::string csv, json;
+    bool quick = false, list = false;
+    bench_params_t params{14, false};
+};
+
+[[noreturn]] void usage_error(const std::string &flag, const std::string &what)
+{
+    std::fprintf(stderr, "rcbench: %s: %s (rcbench --help)\n", flag.c_str(), what.c_str());
+    std::exit(2);
+}
+
+std::vector<std::string> split(const std::string &s)
+{
+    std::vector<std::string> out;
+    size_t from = 0;
+    for (;;) {
+        size_t comma = s.find(',', from);
+        std::string item = s.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+        size_t b = item.find_first_not_of(' '), e = item.find_last_not_of(' ');
+        out.push_back(b == std::string::npos ? std::string() : item.substr(b, e - b + 1));
+        if (comma == std::string::npos)
+            return out;
+        from = comma + 1;
+    }
+}
+
+std::string join(const std::vector<std::string> &v)
+{
+    std::string s;
+    for (const auto &x : v)
+        s += (s.empty() ? "" : ",") + x;
+    return s;
+}
+
+bool contains(const std::vector<std::string> &v, const std::string &x)
+{
+    for (const auto &y : v)
+        if (y == x)
+            return true;
+    return false;
+}
+
+const char *const kUsage =
+    "usage: rcbench [options] [Google Benchmark flags]\n"
+    "  --strategies=LIST   plain,atomic,biased,deferred and none (the strategy-neutral\n"
+    "                      workloads: alloc_pairs, empty); default all\n"
+    "  --allocators=LIST   arena,glibc,jemalloc,mimalloc,tcmalloc (what this build has); default all\n"
+    "  --workloads=LIST    workload names (gc_pause: every heap size); default all\n"
+    "  --threads=LIST      thread counts, e.g. 1,2; default 1 and one per core\n"
+    "  --tree-depth=N      depth of the binary trees (default 14)\n"
+    "  --csv=FILE          write the tidy CSV report to FILE (atomically)\n"
+    "  --quick             smoke run: one short iteration per benchmark\n"
+    "  --list              print every benchmark name and exit\n"
+    "  --help              this text\n"
+    "Google Benchmark's own flags all work, e.g. --benchmark_filter=REGEX,\n"
+    "--benchmark_repetitions=N, --benchmark_enable_random_interleaving=true,\n"
+    "--benchmark_out=FILE --benchmark_out_format=json, --benchmark_min_time=SECONDS.\n";
+
+// Our flags out of argv; what is left goes to Google Benchmark.
+Options parse(int &argc, char **argv)
+{
+    Options o;
+    std::vector<std::string> all_strategies;
+    for (unsigned i = 0; i < harness_nstrategies; i++)
+        all_strategies.push_back(harness_strategies[i]->name);
+    all_strategies.push_back("none");
+    std::vector<std::string> all_allocators = split(alloc_backend_names());
+    std::vector<std::string> all_workloads;
+    for (unsigned i = 0; i < harness_strategies[0]->nworkloads; i++)
+        all_workloads.push_back(harness_strategies[0]->w[i].name);
+    all_workloads.push_back(bench_alloc_pairs.name);
+    all_workloads.push_back(bench_empty.name);
+
+    int out = 1;
+    bool threads_set = false;
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i], flag = a, value;
+        bool has_value = false;
+        size_t eq = a.find('=');
+        if (eq != std::string::npos) {
+            flag = a.substr(0, eq);
+            value = a.substr(eq + 1);
+            has_value = true;
+        }
+        auto need = [&]() {
+            if (!has_value) {
+                if (i + 1 >= argc)
+                    usage_error(flag, "needs a value");
+                value = argv[++i];
+            }
+            if (value.empty())
+                usage_error(flag, "needs a value");
+            return value;
+        };
+        if (flag == "--help" || flag == "-h") {
+            std::fputs(kUsage, stdout);
+            std::exit(0);
+        } else if (flag == "--quick" && !has_value) {
+            o.quick = true;
+        } else if (flag == "--list" && !has_value) {
+            o.list = true;
+        } else if (flag == "--strategies") {
+            o.strategies = split(need());
+            for (const auto &s : o.strategies)
+                if (!contains(all_strategies, s))
+                    usage_error(flag, "unknown strategy '" + s + "' (have: " + join(all_strategies) + ")");
+        } else if (flag == "--allocators") {
+            o.allocators = split(need());
+            for (const auto &s : o.allocators)
+                if (!contains(all_allocators, s))
+                    usage_error(flag, "unknown allocator '" + s + "' (this build has: " + join(all_allocators) + ")");
+        } else if (flag == "--workloads") {
+            o.workloads = split(need());
+            for (const auto &s : o.workloads)
+                if (!contains(all_workloads, s) && s != "gc_pause")
+                    usage_error(flag, "unknown workload '" + s + "' (have: " + join(all_workloads) + ")");
+        } else if (flag == "--threads") {
+            threads_set = true;
+            for (const auto &s : split(need())) {
+                char *end = nullptr;
+                errno = 0;
+                unsigned long n = std::strtoul(s.c_str(), &end, 10);
+                if (s.empty() || *end || errno || s[0] == '-' || n == 0 || n > 1024)
+                    usage_error(flag, "'" + s + "' is not a thread count (1..1024)");
+                o.threads.push_back((unsigned)n);
+            }
+        } else if (flag == "--tree-depth") {
+            std::string v = need();
+            char *end = nullptr;
+            unsigned long n = std::strtoul(v.c_str(), &end, 10);
+            if (*end || v[0] == '-' || n < 1 || n > 24)
+                usage_error(flag, "'" + v + "' is not a depth (1..24)");
+            o.params.tree_depth = (unsigned)n;
+        } else if (flag == "--csv") {
+            o.csv = need();
+        } else if (flag == "--benchmark_out") {
+            o.json = need();             // given to Google Benchmark as a temp file, renamed at the end
+        } else {
+            // Google Benchmark's value checks print two lines; these are
+            // checked here so a bad value is one line and exit 2.
+            char *end = nullptr;
+            if (flag == "--benchmark_repetitions" &&
+                (!has_value || std::strtol(value.c_str(), &end, 10) < 1 || *end || value.empty()))
+                usage_error(flag, "'" + value + "' is not a repetition count (1 or more)");
+            if (flag == "--benchmark_min_time" &&
+                (!has_value || value.empty() || !(std::strtod(value.c_str(), &end) >= 0) || *end))
+                usage_error(flag, "'" + value + "' is not a time in seconds");
+            if (flag == "--benchmark_out_format" && value != "json" && value != "console" && value != "csv")
+                usage_error(flag, "'" + value + "' is not json, console or csv");
+            argv[out++] = argv[i];       // Google Benchmark's (or unknown: it says so)
+        }
+    }
+    argc = out;
+    argv[argc] = nullptr;
+    if (o.strategies.empty())
+        o.strategies = all_strategies;
+    if (o.allocators.empty())
+        o.allocators = all_allocators;
+    if (o.workloads.empty())
+        o.workloads = all_workloads;
+    if (!threads_set) {
+        unsigned pus = harness_pus() ? harness_pus() : 1;
+        o.threads.push_back(1);
+        if (pus > 1)
+            o.threads.push_back(pus);
+    }
+    o.params.quick = o.quick;
+    char err[512];
+    if (!o.csv.empty() && !report_check_path(o.csv.c_str(), err, sizeof err))
+        usage_error("--csv", err);
+    if (!o.json.empty() && !report_check_path(o.json.c_str(), err, sizeof err))
+        usage_error("--benchmark_out", err);
+    return o;
+}
+
+bool wanted(const Options &o, const std::string &workload)
+{
+    if (contains(o.workloads, workload))
+        return true;
+    return workload.rfind("gc_pause_", 0) == 0 && contains(o.workloads, "gc_pause");
+}
+
+bool threads_fit(const bench_workload_t *w, unsigned t)
+{
+    return t >= w->min_threads && t % w->thread_step == 0 && (w->max_threads == 0 || t <= w->max_threads);
+}
+
+struct Case {
+    std::string name, allocator;
+    const bench_strategy_t *strategy;   // nullptr: strategy-neutral
+    const bench_workload_t *workload;
+    unsigned threads;
+};
+
+void run_case(benchmark::State &state, const Case &c, const Options &o)
+{
+    if (c.allocator != "none" && !alloc_backend_select(c.allocator.c_str())) {
+        state.SkipWithError(alloc_backend_error());
+        for (auto _ : state) {
+        }
+        return;
+    }
+    char err[256];
+    harness_t *h = harness_open(c.strategy, c.workload, c.threads, &o.params, err, sizeof err);
+    if (h == nullptr) {
+        state.SkipWithError(err);
+        for (auto _ : state) {
+        }
+        return;
+    }
+    const uint64_t per_iter = harness_iteration_ops(h);
+    for (auto _ : state)
+        harness_iteration(h);
+    harness_figures_t f;
+    harness_close(h, &f);
+    // Not SetItemsProcessed: Google Benchmark divides it by the driver
+    // thread's CPU time, which with threads (the GIL) is not the run's.
+    state.counters["ops_per_sec"] = f.wall_ns ? (double)f.ops * 1e9 / (double)f.wall_ns : 0;
+    state.counters["ops_per_iter"] = (double)per_iter / c.threads;
+    state.counters["cpu_ns_per_op"] = f.ops ? f.cpu_ns / (double)f.ops : 0;
+    state.counters["peak_rss_kib"] = (double)f.peak_rss_kib;
+    state.counters["header_bytes"] = c.strategy ? c.strategy->header_bytes : 0;
+    state.counters["gc_collections"] = (double)f.gc_collections;
+    state.counters["gc_p50_us"] = (double)f.gc_p50_ns / 1e3;
+    state.counters["gc_p99_us"] = (double)f.gc_p99_ns / 1e3;
+    state.counters["gc_max_us"] = (double)f.gc_max_ns / 1e3;
+    state.counters["availability"] = f.availability;
+    state.counters["overlap"] = f.overlap;
+    state.counters["c2c_ns"] = f.c2c_ns;
+    state.SetLabel(f.binding);
+    if (f.error[0])
+        state.SkipWithError(f.error);
+}
+
+double counter(const benchmark::BenchmarkReporter::Run &r, const char *name)
+{
+    auto it = r.counters.find(name);
+    return it == r.counters.end() ? NAN : it->second.value;
+}
+
+// The console's lines, plus a CSV row per finished run (not aggregates).
+class Reporter : public benchmark::ConsoleReporter {
+  public:
+    explicit Reporter(bool color) : ConsoleReporter(color ? OO_ColorTabular : OO_Tabular) {}
+
+    void ReportRuns(const std::vector<Run> &runs) override
+    {
+        ConsoleReporter::ReportRuns(runs);
+        for (const Run &r : runs)
+            if (r.run_type == Run::RT_Iteration)
+                add(r);
+    }
+
+  private:
+    static void copy(char *dst, size_t n, const std::string &s) { std::snprintf(dst, n, "%s", s.c_str()); }
+
+    void add(const Run &r)
+    {
+        report_row_t row;
+        std::memset(&row, 0, sizeof row);
+        std::vector<std::string> part;
+        std::string name = r.run_name.function_name;
+        for (size_t from = 0;;) {
+            size_t slash = name.find('/', from);
+            part.push_back(name.substr(from, slash == std::string::npos ? std::string::npos : slash - from));
+            if (slash == std::string::npos)
+                break;
+            from = slash + 1;
+        }
+        if (part.size() < 4)
+            return;
+        copy(row.workload, sizeof row.workload, part[0]);
+        copy(row.strategy, sizeof row.strategy, part[1]);
+        copy(row.allocator, sizeof row.allocator, part[2]);
+        row.threads = (unsigned)std::strtoul(part[3].c_str() + std::strlen("threads:"), nullptr, 10);
+        row.repetition = r.repetition_index < 0 ? 0 : (unsigned)r.repetition_index;
+        row.iterations = (uint64_t)r.iterations;
+        double per_thread = counter(r, "ops_per_iter");
+        double ops = per_thread * (double)r.iterations;
+        row.ns_per_op = ops > 0 ? r.real_accumulated_time * 1e9 / ops : NAN;
+        row.ops_per_sec = r.real_accumulated_time > 0 ? ops * row.threads / r.real_accumulated_time : NAN;
+        row.cpu_ns_per_op = counter(r, "cpu_ns_per_op");
+        row.peak_rss_kib = (uint64_t)counter(r, "peak_rss_kib");
+        row.header_bytes = (unsigned)counter(r, "header_bytes");
+        row.gc_collections = (uint64_t)counter(r, "gc_collections");
+        row.gc_p50_us = counter(r, "gc_p50_us");
+        row.gc_p99_us = counter(r, "gc_p99_us");
+        row.gc_max_us = counter(r, "gc_max_us");
+        copy(row.binding, sizeof row.binding, r.report_label.empty() ? "none" : r.report_label);
+        row.availability = counter(r, "availability");
+        row.overlap = counter(r, "overlap");
+        row.c2c_ns = counter(r, "c2c_ns");
+        if (std::isnan(row.c2c_ns))
+            row.c2c_ns = -1;
+        std::time_t now = std::time(nullptr);
+        std::strftime(row.timestamp, sizeof row.timestamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+        if (r.error_occurred)
+            copy(row.error, sizeof row.error, r.error_message.empty() ? "error" : r.error_message);
+        report_add(&row);
+    }
+};
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    Options o = parse(argc, argv);
+    std::vector<Case> cases;
+    std::vector<const bench_workload_t *> neutral = {&bench_alloc_pairs, &bench_empty};
+    for (unsigned wi = 0; wi < harness_strategies[0]->nworkloads + neutral.size(); wi++) {
+        bool is_neutral = wi >= harness_strategies[0]->nworkloads;
+        const bench_workload_t *proto =
+            is_neutral ? neutral[wi - harness_strategies[0]->nworkloads] : &harness_strategies[0]->w[wi];
+        if (!wanted(o, proto->name))
+            continue;
+        for (unsigned t : o.threads) {
+            if (!threads_fit(proto, t))
+                continue;
+            bool alloc_free = proto == &bench_empty;
+            for (const std::string &a : alloc_free ? std::vector<std::string>{"none"} : o.allocators) {
+                if (is_neutral) {
+                    if (contains(o.strategies, "none"))
+                        cases.push_back({std::string(proto->name) + "/none/" + a + "/threads:" + std::to_string(t),
+                                         a, nullptr, proto, t});
+                    continue;
+                }
+                for (unsigned si = 0; si < harness_nstrategies; si++) {
+                    const bench_strategy_t *s = harness_strategies[si];
+                    if (!contains(o.strategies, s->name))
+                        continue;
+                    cases.push_back({std::string(proto->name) + "/" + s->name + "/" + a + "/threads:" +
+                                         std::to_string(t),
+                                     a, s, &s->w[wi], t});
+                }
+            }
+        }
+    }
+    if (o.list) {
+        for (const Case &c : cases)
+            std::printf("%s\n", c.name.c_str());
+        return 0;
+    }
+    if (cases.empty())
+        usage_error("--workloads", "no benchmark matches these flags");
+
+    // A default run is short; the user's own --benchmark_min_time wins (it
+    // comes later on the command line).
+    std::vector<char *> args;
+    args.push_back(argv[0]);
+    // --quick: one iteration (the first is already longer than this).
+    static char min_time[] = "--benchmark_min_time=0.05", min_time_quick[] = "--benchmark_min_time=0.000001";
+    args.push_back(o.quick ? min_time_quick : min_time);
+    for (int i = 1; i < argc; i++)
+        args.push_back(argv[i]);
+    std::string json_tmp = o.json + ".tmp", json_flag = "--benchmark_out=" + json_tmp;
+    if (!o.json.empty())
+        args.push_back(&json_flag[0]);
+    args.push_back(nullptr);
+    int gargc = (int)args.size() - 1;
+    benchmark::Initialize(&gargc, args.data());
+    if (benchmark::ReportUnrecognizedArguments(gargc, args.data()))
+        return 2;
+
+    for (const Case &c : cases) {
+        auto *b = benchmark::RegisterBenchmark(c.name.c_str(), [c, &o](benchmark::State &st) { run_case(st, c, o); });
+        b->Unit(benchmark::kMicrosecond);
+    }
+    std::printf("rcbench %s on %s (%s), %u PU(s) for pinning, %s, atomics %s\n", harness_revision(),
+                harness_arch(), harness_cpu_model(), harness_pus(), harness_compiler(), harness_atomics());
+    std::fflush(stdout);
+    Reporter reporter(isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr);
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    benchmark::Shutdown();
+    report_summary();
+    if (!o.json.empty() && std::rename(json_tmp.c_str(), o.json.c_str()) != 0) {
+        std::fprintf(stderr, "rcbench: --benchmark_out: cannot write %s: %s\n", o.json.c_str(), std::strerror(errno));
+        std::remove(json_tmp.c_str());
+        return 1;
+    }
+    if (!o.csv.empty()) {
+        char err[512];
+        if (!report_write_csv(o.csv.c_str(), err, sizeof err)) {
+            std::fprintf(stderr, "rcbench: --csv: %s\n", err);
+            return 1;
+        }
+        std::printf("\nrcbench: CSV report: %s\n", o.csv.c_str());
+    }
+    return report_errors() ? 1 : 0;
+}

@@ -1,0 +1,65 @@
+/* bench/workloads.h — the workloads rcbench measures, as C kernels.
+ *
+ * A workload is written once (bench/workloads.c) and compiled once per
+ * strategy: each strategy's build exports one bench_<strategy>_workloads
+ * table. A kernel does `n` operations of its workload on one thread and
+ * returns a checksum (so the optimiser must do the work); with threads > 1
+ * every thread runs it at once over one context that setup made.
+ *
+ * Threading: setup and teardown run on one thread, attached by the caller;
+ * run is called on each of `threads` threads, each attached by the caller
+ * (the harness attaches before and detaches after every call, so a thread
+ * between calls never holds the world or the GIL). A kernel passes a
+ * safepoint at least every few thousand operations.
+ */
+#ifndef RC_BENCH_WORKLOADS_H
+#define RC_BENCH_WORKLOADS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* What a run may be told (flags of rcbench). */
+typedef struct bench_params {
+    unsigned tree_depth;                 /* binary trees: depth of each tree */
+    bool quick;                          /* smoke run: smaller chunks */
+} bench_params_t;
+
+typedef struct bench_workload {
+    const char *name;
+    const char *op;                      /* what one operation is */
+    unsigned min_threads;                /* 1, or 2 for hand-off (pairs) */
+    unsigned thread_step;                /* thread counts must be a multiple (hand-off: 2) */
+    unsigned max_threads;                /* 0: any; 1: single-thread only */
+    uint64_t ops_per_iter;               /* per thread, per harness iteration */
+    void *(*setup)(const bench_params_t *p, unsigned threads);    /* NULL: no context */
+    uint64_t (*run)(void *ctx, unsigned thread, uint64_t n);
+    void (*teardown)(void *ctx);         /* NULL: nothing to release */
+    /* Operations run(ctx, t, n) really does (a tree is built whole); NULL:
+     * exactly n. */
+    uint64_t (*ops)(const void *ctx, uint64_t n);
+} bench_workload_t;
+
+#define BENCH_MAX_WORKLOADS 16
+
+typedef struct bench_strategy {
+    const char *name;
+    unsigned header_bytes;               /* object header (gc header not counted) */
+    unsigned gc_header_bytes;            /* the cycle detector's, in front of containers */
+    void (*attach)(void);
+    void (*detach)(void);
+    void (*safepoint)(void);
+    /* Between runs, on an attached thread: every deferred count applied,
+     * cyclic garbage collected. */
+    void (*quiesce)(void);
+    void (*gc_reset)(void);
+    /* Since the last gc_reset: collections, and pause quantiles in ns. */
+    void (*gc_figures)(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint64_t *max);
+    unsigned nworkloads;
+    bench_workload_t w[BENCH_MAX_WORKLOADS];
+} bench_strategy_t;
+
+/* Strategy-neutral workloads (bench/neutral.c): the allocator alone, and
+ * the empty kernel that measures the harness itself. */
+extern const bench_workload_t bench_alloc_pairs, bench_empty;
+
+#endif /* RC_BENCH_WORKLOADS_H */

@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""tests/rcbench_check.py — checks what an rcbench --quick run wrote.
+
+Usage: rcbench_check.py RCBENCH CSV JSON [rcbench flags...]
+
+- the CSV parses and has exactly the documented leading columns, in order;
+- it has a row, without error, for every benchmark `RCBENCH --list` with
+  the same flags names (every workload x strategy x allocator x threads);
+- its numbers are numbers: ns_per_op > 0, ops_per_sec > 0, iterations >= 1,
+  availability and overlap in [0, 1], binding "none" or pu indices;
+- the Google Benchmark JSON goes through Google Benchmark's own compare.py
+  (Debian's libbenchmark-tools) compared with itself, exit 0, and compare.py
+  names every benchmark.
+Prints FAIL lines and exits 1 on the first problem; exit 0 when all hold.
+"""
+import csv
+import json
+import re
+import subprocess
+import sys
+
+SCHEMA = ("workload,strategy,allocator,threads,repetition,iterations,ns_per_op,ops_per_sec,"
+          "cpu_ns_per_op,peak_rss_kib,header_bytes,gc_collections,gc_pause_p50_us,gc_pause_p99_us,"
+          "gc_pause_max_us,binding,arch,cpu_model,compiler,revision,timestamp").split(",")
+EXTRA = ["availability", "overlap", "c2c_ns"]
+COMPARE = "/usr/share/benchmark/compare.py"
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def main():
+    if len(sys.argv) < 4:
+        fail("usage: rcbench_check.py RCBENCH CSV JSON [flags]")
+    exe, csv_path, json_path, flags = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    listed = subprocess.run([exe, "--list"] + flags, capture_output=True, text=True, check=True).stdout.split()
+    if not listed:
+        fail("--list printed nothing")
+    with open(csv_path, newline="") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    if header[:len(SCHEMA)] != SCHEMA:
+        fail(f"CSV header {header[:len(SCHEMA)]} is not the schema {SCHEMA}")
+    if header[len(SCHEMA):len(SCHEMA) + len(EXTRA)] != EXTRA:
+        fail(f"CSV columns after the schema are {header[len(SCHEMA):]}, expected {EXTRA} first")
+    col = {name: i for i, name in enumerate(header)}
+    seen = set()
+    for n, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            fail(f"{csv_path}:{n}: {len(row)} fields, header has {len(header)}")
+        r = dict(zip(header, row))
+        name = f"{r['workload']}/{r['strategy']}/{r['allocator']}/threads:{r['threads']}"
+        if r.get("error"):
+            fail(f"{csv_path}:{n}: {name} is an error: {r['error']}")
+        seen.add(name)
+        try:
+            ns, ops, it = float(r["ns_per_op"]), float(r["ops_per_sec"]), int(r["iterations"])
+            avail, overlap = float(r["availability"]), float(r["overlap"])
+            int(r["peak_rss_kib"]), int(r["gc_collections"]), int(r["header_bytes"])
+        except ValueError as e:
+            fail(f"{csv_path}:{n}: {name}: not a number: {e}")
+        if not (ns > 0 and ops > 0 and it >= 1):
+            fail(f"{csv_path}:{n}: {name}: ns_per_op {ns}, ops_per_sec {ops}, iterations {it}")
+        if not (0 <= avail <= 1 and 0 <= overlap <= 1):
+            fail(f"{csv_path}:{n}: {name}: availability {avail}, overlap {overlap} outside [0, 1]")
+        if not re.fullmatch(r"none|pu\d+(;pu\d+)*", r["binding"]):
+            fail(f"{csv_path}:{n}: {name}: binding '{r['binding']}'")
+        if r["binding"] != "none" and r["binding"].count("pu") != int(r["threads"]):
+            fail(f"{csv_path}:{n}: {name}: binding '{r['binding']}' for {r['threads']} threads")
+        for c in ("arch", "cpu_model", "compiler", "revision", "timestamp"):
+            if not r[c]:
+                fail(f"{csv_path}:{n}: {name}: empty {c}")
+    missing = [b for b in listed if b not in seen]
+    if missing:
+        fail(f"{len(missing)} benchmark(s) listed but not in the CSV, e.g. {missing[:3]}")
+    print(f"ok: {len(rows) - 1} CSV rows cover all {len(listed)} benchmarks; {len(col)} columns")
+
+    with open(json_path) as f:
+        names = {b["name"] for b in json.load(f)["benchmarks"]}
+    if not set(listed) <= names:
+        fail(f"the JSON lacks {sorted(set(listed) - names)[:3]}")
+    cmp = subprocess.run(["/usr/bin/python3", COMPARE, "benchmarks", json_path, json_path],
+                         capture_output=True, text=True)
+    if cmp.returncode != 0:
+        fail(f"compare.py exit {cmp.returncode}: {cmp.stderr.strip().splitlines()[-1:]}")
+    absent = [b for b in listed if b not in cmp.stdout]
+    if absent:
+        fail(f"compare.py output lacks {absent[:3]}")
+    print(f"ok: compare.py read the JSON ({len(names)} benchmarks)")
+
+
+if __name__ == "__main__":
+    main()
