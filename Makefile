@@ -6,11 +6,23 @@
 WERROR ?= $(if $(filter true 1 yes,$(CI)),ON,OFF)
 TEST_PRESETS ?= release debug asan tsan clang
 
-.PHONY: bench test deps build-% test-% clean
+.PHONY: bench bench-alloc bench-gc test deps build-% test-% clean
 
+# The suite: every workload x strategy x allocator, 1 thread and one per
+# core; the tidy CSV, Google Benchmark's JSON and the plots land in
+# $(BENCH_OUT). RCBENCH_FLAGS adds flags (e.g. --benchmark_repetitions=3).
+BENCH_OUT ?= build/release/results
+RCBENCH_FLAGS ?=
 bench: deps build-release
-	./build/release/bench/rcbench-lite
+	mkdir -p $(BENCH_OUT)
+	./build/release/bench/rcbench --csv=$(BENCH_OUT)/rcbench.csv \
+	    --benchmark_out=$(BENCH_OUT)/rcbench.json --benchmark_out_format=json $(RCBENCH_FLAGS)
+	./tools/rcbench-plot $(BENCH_OUT)/rcbench.csv
+
+# The allocators alone, and the cycle detector against CPython's gc.
+bench-alloc: deps build-release
 	./build/release/bench/rcbench-alloc --csv build/release/rcbench-alloc.csv
+bench-gc: deps build-release
 	./build/release/bench/rcbench-gc
 
 test: deps $(addprefix test-,$(TEST_PRESETS))

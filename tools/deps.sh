@@ -10,10 +10,11 @@ set -eu
 # What each is for: compilers and build (gcc, g++, clang, cmake, ninja,
 # binutils for the objdump fast-path check, pkg-config); allocators compared
 # (jemalloc, mimalloc, tcmalloc); Google Benchmark and its compare.py; hwloc
-# for pinning; python3 for the report tools.
+# for pinning; python3 for the report tools, python3-scipy for Google
+# Benchmark's compare.py (its Mann-Whitney U test), gnuplot-nox for the plots.
 PACKAGES="gcc g++ clang cmake ninja-build binutils pkg-config make
 libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
-libbenchmark-dev libbenchmark-tools libhwloc-dev python3"
+libbenchmark-dev libbenchmark-tools libhwloc-dev python3 python3-scipy gnuplot-nox"
 
 if [ "${1:-}" = "--list" ]; then
     echo $PACKAGES

@@ -1,0 +1,99 @@
+#!/bin/sh
+# tests/plot_test.sh TOOL — checks tools/rcbench-plot (path TOOL) on a small
+# synthetic tidy CSV: the three PNGs are written and are PNGs, nothing
+# temporary is left; a bad header, a non-numeric ns_per_op and a missing file
+# each give exit 2, one line on stderr naming FILE:LINE, and no PNG.
+# Exit 0 on success, 1 with a FAIL line, 77 (ctest: skipped) without gnuplot.
+set -u
+tool=${1:?usage: plot_test.sh PATH-TO-rcbench-plot}
+
+if ! command -v gnuplot >/dev/null 2>&1; then
+    echo "gnuplot not installed (apt-get install gnuplot-nox): skipped"; exit 77
+fi
+command -v python3 >/dev/null 2>&1 || { echo "python3 not installed: skipped"; exit 77; }
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/plot_test.XXXXXX") || { echo "FAIL: mktemp"; exit 1; }
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+header=workload,strategy,allocator,threads,repetition,iterations,ns_per_op,ops_per_sec
+header=$header,cpu_ns_per_op,peak_rss_kib,header_bytes,gc_collections,gc_pause_p50_us
+header=$header,gc_pause_p99_us,gc_pause_max_us,binding,arch,cpu_model,compiler,revision,timestamp
+tail='c,x86_64,"Synthetic CPU, 2 cores",gcc 12.2,abc1234,2024-01-01T00:00:00Z'
+row() { # workload strategy allocator threads rep ns
+    ops=$(awk -v t="$4" -v ns="$6" 'BEGIN { printf "%.1f", t * 1e9 / ns }')
+    echo "$1,$2,$3,$4,$5,1000000,$6,$ops,$6,2048,16,0,,,,$tail"
+}
+
+# Two workloads x four strategies x threads 1, 2 x two repetitions; a peer
+# on another allocator; the GC pause at two heap sizes (plus CPython's);
+# one errored row (empty ns_per_op), which is skipped.
+{
+    echo "$header"
+    i=0
+    for w in incref_decref tree_build; do
+        for s in plain atomic biased deferred; do
+            i=$((i + 1))
+            for t in 1 2; do
+                for r in 0 1; do row "$w" "$s" arena "$t" "$r" "$((i * t + r + 1)).5"; done
+            done
+        done
+    done
+    row incref_decref shared_ptr system 1 0 7.25
+    i=0
+    for s in plain atomic biased deferred cpython-gc; do
+        i=$((i + 1))
+        for r in 0 1; do
+            row gc_pause_10k "$s" arena 1 "$r" "$((90000 + i * 20000 + r * 1000))"
+            row gc_pause_100k "$s" arena 1 "$r" "$((900000 + i * 300000 + r * 9000))"
+        done
+    done
+    echo "tree_build,plain,arena,1,2,1000000,,,,,,,,,,$tail"
+} > "$dir/run.csv"
+
+"$tool" --help > "$dir/help.out" 2>&1 || fail "--help exit $?"
+grep -q -- --allocator "$dir/help.out" || fail "--help does not show --allocator"
+
+"$tool" "$dir/run.csv" > "$dir/out" 2> "$dir/err" || fail "exit $? on a good CSV: $(cat "$dir/err")"
+[ -s "$dir/err" ] && fail "stderr on a good CSV: $(cat "$dir/err")"
+for p in ns_per_op threads gc_pause; do
+    f=$dir/run-$p.png
+    [ -s "$f" ] || fail "$f not written (stdout: $(cat "$dir/out"))"
+    sig=$(od -An -tx1 -N8 "$f" | tr -d ' \n')
+    [ "$sig" = 89504e470d0a1a0a ] || fail "$f does not start with the PNG signature ($sig)"
+    echo "ok: run-$p.png"
+done
+
+mkdir "$dir/other"
+"$tool" --outdir "$dir/other" --allocator arena "$dir/run.csv" > /dev/null 2>&1 ||
+    fail "--outdir exit $?"
+for p in ns_per_op threads gc_pause; do
+    [ -s "$dir/other/run-$p.png" ] || fail "--outdir: run-$p.png not written there"
+done
+echo "ok: --outdir"
+
+for f in "$dir"/.*.tmp "$dir"/other/.*.tmp; do
+    [ -e "$f" ] && fail "temporary file left: $f"
+done
+
+expect2() { # name where: the tool on $dir/name.csv exits 2, one stderr line with where, no PNG
+    "$tool" "$dir/$1.csv" > /dev/null 2> "$dir/err"; rc=$?
+    lines=$(wc -l < "$dir/err")
+    [ "$rc" -eq 2 ] || fail "$1: exit $rc, expected 2: $(cat "$dir/err")"
+    [ "$lines" -eq 1 ] || fail "$1: $lines lines on stderr: $(cat "$dir/err")"
+    grep -q "$2" "$dir/err" || fail "$1: stderr does not name '$2': $(cat "$dir/err")"
+    for f in "$dir/$1"-*.png "$dir/.$1"-*.tmp; do
+        [ -e "$f" ] && fail "$1: $f written"
+    done
+    echo "ok: $1 -> exit 2: $(cat "$dir/err")"
+}
+
+sed '1s/,repetition,/,rep,/' "$dir/run.csv" > "$dir/badheader.csv"
+expect2 badheader "badheader.csv:1:"
+sed '3s/^\([^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,\)[^,]*/\1fast/' "$dir/run.csv" > "$dir/badvalue.csv"
+grep -q ',fast,' "$dir/badvalue.csv" || fail "badvalue.csv not made"
+expect2 badvalue "badvalue.csv:3:.*ns_per_op"
+expect2 missing "missing.csv"
+
+echo "ok: plot_test"
+exit 0
