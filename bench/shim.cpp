@@ -84,9 +84,11 @@ const char *const kUsage =
     "  --threads=LIST      thread counts, e.g. 1,2; default 1 and one per core\n"
     "  --tree-depth=N      depth of the binary trees (default 14)\n"
     "  --csv=FILE          write the tidy CSV report to FILE (atomically)\n"
-    "  --quick             smoke run: one short iteration per benchmark\n"
+    "  --quick             smoke run: one short iteration per benchmark, one repetition\n"
     "  --list              print every benchmark name and exit\n"
     "  --help              this text\n"
+    "Defaults: --benchmark_min_time=0.05 --benchmark_repetitions=3\n"
+    "--benchmark_enable_random_interleaving=true (all overridable).\n"
     "Google Benchmark's own flags all work, e.g. --benchmark_filter=REGEX,\n"
     "--benchmark_repetitions=N, --benchmark_enable_random_interleaving=true,\n"
     "--benchmark_out=FILE --benchmark_out_format=json, --benchmark_min_time=SECONDS.\n";
@@ -378,13 +380,20 @@ int main(int argc, char **argv)
     if (cases.empty())
         usage_error("--workloads", "no benchmark matches these flags");
 
-    // A default run is short; the user's own --benchmark_min_time wins (it
-    // comes later on the command line).
+    // The defaults come first: the user's own flags, later on the command
+    // line, win.
     std::vector<char *> args;
     args.push_back(argv[0]);
     // --quick: one iteration (the first is already longer than this).
+    // Otherwise 3 repetitions in random order, so every strategy meets
+    // the machine's good and bad moments alike.
     static char min_time[] = "--benchmark_min_time=0.05", min_time_quick[] = "--benchmark_min_time=0.000001";
+    static char reps[] = "--benchmark_repetitions=3", shuffle[] = "--benchmark_enable_random_interleaving=true";
     args.push_back(o.quick ? min_time_quick : min_time);
+    if (!o.quick) {
+        args.push_back(reps);
+        args.push_back(shuffle);
+    }
     for (int i = 1; i < argc; i++)
         args.push_back(argv[i]);
     std::string json_tmp = o.json + ".tmp", json_flag = "--benchmark_out=" + json_tmp;
