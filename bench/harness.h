@@ -83,8 +83,12 @@ typedef struct report_row {
     double availability, overlap, c2c_ns;
     char timestamp[32];
     char error[200];                     /* "": a number; else why not */
+    unsigned order;                      /* set by report_add */
 } report_row_t;
 
+/* The benchmarks' names (workload/strategy/allocator/threads:N) in the
+ * order rows are written and summarised, whatever order they ran in. */
+void report_set_order(const char *const *names, unsigned n);
 void report_add(const report_row_t *row);
 /* Checks that path can be written (creates and removes its temp file).
  * Returns false with a one-line reason. */

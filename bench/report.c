@@ -34,6 +34,39 @@
 
 static report_row_t *rows;
 static unsigned nrows, caprows;
+static const char *const *order_names;
+static unsigned norder;
+
+void report_set_order(const char *const *names, unsigned n)
+{
+    order_names = names;
+    norder = n;
+}
+
+static unsigned order_of(const report_row_t *r)
+{
+    char name[160];
+    snprintf(name, sizeof name, "%s/%s/%s/threads:%u", r->workload, r->strategy, r->allocator, r->threads);
+    for (unsigned i = 0; i < norder; i++)
+        if (strcmp(order_names[i], name) == 0)
+            return i;
+    return norder;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    const report_row_t *x = a, *y = b;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return (x->repetition > y->repetition) - (x->repetition < y->repetition);
+}
+
+/* Rows in the benchmarks' order, repetitions in order: a report diffs
+ * cleanly against another run's. */
+static void sort_rows(void)
+{
+    qsort(rows, nrows, sizeof *rows, cmp_row);
+}
 
 void report_add(const report_row_t *row)
 {
@@ -47,7 +80,9 @@ void report_add(const report_row_t *row)
         rows = r;
         caprows = cap;
     }
-    rows[nrows++] = *row;
+    rows[nrows] = *row;
+    rows[nrows].order = order_of(row);
+    nrows++;
 }
 
 unsigned report_errors(void)
@@ -140,6 +175,7 @@ bool report_write_csv(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         return false;
     }
+    sort_rows();
     fputs(CSV_HEADER "\n", f);
     for (unsigned i = 0; i < nrows; i++)
         write_row(f, &rows[i]);
@@ -203,6 +239,7 @@ void report_summary(void)
 {
     if (nrows == 0)
         return;
+    sort_rows();
     /* Strategies in the order first seen. */
     const char *strat[32];
     unsigned ns = 0;
@@ -218,9 +255,17 @@ void report_summary(void)
         const char *w = rows[i].workload;
         if (seen_before(i, offsetof(report_row_t, workload), sizeof rows[i].workload))
             continue;
-        printf("\n%s\n  %-10s %-7s %-5s %12s", w, "allocator", "threads", "place", "atomic ns");
+        const char *here[32];           /* the strategies this workload ran under */
+        unsigned nh = 0;
         for (unsigned s = 0; s < ns; s++)
-            printf(" %10s", strat[s]);
+            for (unsigned j = 0; j < nrows; j++)
+                if (!strcmp(rows[j].workload, w) && !strcmp(rows[j].strategy, strat[s])) {
+                    here[nh++] = strat[s];
+                    break;
+                }
+        printf("\n%s\n  %-10s %-7s %-5s %12s", w, "allocator", "threads", "place", "atomic ns");
+        for (unsigned s = 0; s < nh; s++)
+            printf(" %10s", here[s]);
         printf("\n");
         for (unsigned j = 0; j < nrows; j++) {
             const report_row_t *r = &rows[j];
@@ -235,8 +280,8 @@ void report_summary(void)
             for (unsigned p = 0; p < 3; p++) {
                 bool any = false, low = false;
                 double cell[32];
-                for (unsigned s = 0; s < ns; s++) {
-                    cell[s] = median(w, strat[s], r->allocator, r->threads, places[p], &low);
+                for (unsigned s = 0; s < nh; s++) {
+                    cell[s] = median(w, here[s], r->allocator, r->threads, places[p], &low);
                     any |= !isnan(cell[s]);
                 }
                 if (!any)
@@ -248,7 +293,7 @@ void report_summary(void)
                     printf(" %12s", "-");
                 else
                     printf(" %12.2f", ref);
-                for (unsigned s = 0; s < ns; s++) {
+                for (unsigned s = 0; s < nh; s++) {
                     if (isnan(cell[s]))
                         printf(" %10s", "-");
                     else if (isnan(ref))

@@ -372,6 +372,10 @@ int main(int argc, char **argv)
             }
         }
     }
+    std::vector<const char *> order;
+    for (const Case &c : cases)
+        order.push_back(c.name.c_str());
+    report_set_order(order.data(), (unsigned)order.size());
     if (o.list) {
         for (const Case &c : cases)
             std::printf("%s\n", c.name.c_str());
