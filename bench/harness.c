@@ -242,6 +242,7 @@ struct harness {
     alignas(64) RC_ATOMIC(uint64_t) ping;      /* c2c: the bounced line */
     uint64_t c2c[C2C_BATCHES];
     uint64_t ops, iterations, wall_ns;
+    uint64_t epoch0;                     /* deferred: the epoch at the start */
     double cpu_ns;
     hwloc_bitmap_t saved;                /* the driver's binding before the run */
     worker_t *wk;
@@ -468,6 +469,11 @@ harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, un
         s->quiesce();                    /* what setup left to free is not the run's */
         s->gc_reset();
         s->detach();
+        if (s->figures_reset) {          /* no worker yet: nothing else attached */
+            uint64_t peak, delay;
+            s->figures_reset();
+            s->figures(&h->epoch0, &peak, &delay);
+        }
     } else {
         h->ctx = w->setup ? w->setup(p, threads) : NULL;
     }
@@ -534,6 +540,11 @@ void harness_close(harness_t *h, harness_figures_t *out)
     out->error[0] = '\0';
     if (h->s) {
         h->s->gc_figures(&out->gc_collections, &out->gc_p50_ns, &out->gc_p99_ns, &out->gc_max_ns);
+        out->deferred = h->s->figures != NULL;
+        if (out->deferred) {
+            h->s->figures(&out->epochs, &out->buffer_peak_bytes, &out->max_delay_epochs);
+            out->epochs -= h->epoch0;
+        }
         h->s->attach();
         if (h->w->teardown)
             h->w->teardown(h->ctx);

@@ -45,6 +45,8 @@ typedef struct harness_figures {
     char binding[160];                   /* "pu0,pu1" (OS indices), or "none" */
     uint64_t peak_rss_kib;
     uint64_t gc_collections, gc_p50_ns, gc_p99_ns, gc_max_ns;
+    bool deferred;                       /* the three below are set */
+    uint64_t epochs, buffer_peak_bytes, max_delay_epochs;
     char error[200];                     /* "" or why the run is not a number (a leak) */
 } harness_figures_t;
 
@@ -82,6 +84,8 @@ typedef struct report_row {
     char binding[160];
     double availability, overlap, c2c_ns;
     char timestamp[32];
+    bool deferred;                       /* the deferred_* figures are set */
+    uint64_t deferred_epochs, deferred_buffer_peak_kib, deferred_max_delay_epochs;
     char error[200];                     /* "": a number; else why not */
     unsigned order;                      /* set by report_add */
 } report_row_t;

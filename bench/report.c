@@ -28,7 +28,7 @@
     "workload,strategy,allocator,threads,repetition,iterations,ns_per_op,ops_per_sec,"          \
     "cpu_ns_per_op,peak_rss_kib,header_bytes,gc_collections,gc_pause_p50_us,gc_pause_p99_us,"   \
     "gc_pause_max_us,binding,arch,cpu_model,compiler,revision,timestamp,availability,overlap,"  \
-    "c2c_ns,atomics,error"
+    "c2c_ns,atomics,deferred_epochs,deferred_buffer_peak_kib,deferred_max_delay_epochs,error"
 #define NEAR_NS     150.0
 #define LOW_OVERLAP 0.9
 
@@ -140,6 +140,9 @@ static void write_row(FILE *f, const report_row_t *r)
     num(f, r->overlap, 4, true);
     num(f, r->c2c_ns, 0, r->c2c_ns >= 0);
     field(f, harness_atomics(), false);
+    num(f, (double)r->deferred_epochs, 0, r->deferred);
+    num(f, (double)r->deferred_buffer_peak_kib, 0, r->deferred);
+    num(f, (double)r->deferred_max_delay_epochs, 0, r->deferred);
     field(f, r->error, true);
 }
 

@@ -264,6 +264,11 @@ void run_case(benchmark::State &state, const Case &c, const Options &o)
     state.counters["availability"] = f.availability;
     state.counters["overlap"] = f.overlap;
     state.counters["c2c_ns"] = f.c2c_ns;
+    // Deferred's own figures; -1 (an empty CSV cell) for the others. Every
+    // row has the same counters, so the console's columns stay put.
+    state.counters["dfr_epochs"] = f.deferred ? (double)f.epochs : -1;
+    state.counters["dfr_buf_kib"] = f.deferred ? (double)f.buffer_peak_bytes / 1024 : -1;
+    state.counters["dfr_max_delay"] = f.deferred ? (double)f.max_delay_epochs : -1;
     state.SetLabel(f.binding);
     if (f.error[0])
         state.SkipWithError(f.error);
@@ -329,6 +334,13 @@ class Reporter : public benchmark::ConsoleReporter {
         row.c2c_ns = counter(r, "c2c_ns");
         if (std::isnan(row.c2c_ns))
             row.c2c_ns = -1;
+        double epochs = counter(r, "dfr_epochs");
+        row.deferred = epochs >= 0;
+        if (row.deferred) {
+            row.deferred_epochs = (uint64_t)epochs;
+            row.deferred_buffer_peak_kib = (uint64_t)std::ceil(counter(r, "dfr_buf_kib"));
+            row.deferred_max_delay_epochs = (uint64_t)counter(r, "dfr_max_delay");
+        }
         std::time_t now = std::time(nullptr);
         std::strftime(row.timestamp, sizeof row.timestamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
         if (r.error_occurred)

@@ -501,6 +501,22 @@ static void gc_figures(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint
     *max = gc_pause_quantile_ns(GC_ALL, 1.0);
 }
 
+#ifdef RC_STRATEGY_DEFERRED
+static void figures(uint64_t *epoch, uint64_t *buffer_peak_bytes, uint64_t *max_delay_epochs)
+{
+    rc_deferred_stats_t st;
+    rc_deferred_stats_get(&st);
+    *epoch = st.epoch;
+    *buffer_peak_bytes = st.thread_buffer_peak;
+    *max_delay_epochs = st.max_delay_epochs;
+}
+#define FIGURES_RESET rc_deferred_stats_reset_peaks
+#define FIGURES figures
+#else
+#define FIGURES_RESET NULL
+#define FIGURES NULL
+#endif
+
 const bench_strategy_t bench_workloads = {
     .name = RC_STRATEGY_NAME,
     .header_bytes = (unsigned)sizeof(rc_obj_t),
@@ -511,6 +527,8 @@ const bench_strategy_t bench_workloads = {
     .quiesce = quiesce,
     .gc_reset = gc_reset_stats,
     .gc_figures = gc_figures,
+    .figures_reset = FIGURES_RESET,
+    .figures = FIGURES,
     .nworkloads = 13,
     .w = {
         { "tl_incdec", "incref+decref pair", 1, 1, 0, 1 << 20, NULL, tl_incdec, NULL, NULL },

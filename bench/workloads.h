@@ -54,6 +54,12 @@ typedef struct bench_strategy {
     void (*gc_reset)(void);
     /* Since the last gc_reset: collections, and pause quantiles in ns. */
     void (*gc_figures)(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint64_t *max);
+    /* Deferred's own figures (NULL for the other strategies): reset at the
+     * start of a run (no other thread attached); then the epoch now, the
+     * most buffer bytes one thread held, the longest reclamation delay in
+     * epochs, since the reset. */
+    void (*figures_reset)(void);
+    void (*figures)(uint64_t *epoch, uint64_t *buffer_peak_bytes, uint64_t *max_delay_epochs);
     unsigned nworkloads;
     bench_workload_t w[BENCH_MAX_WORKLOADS];
 } bench_strategy_t;

@@ -622,6 +622,18 @@ void rc_deferred_stats_get(rc_deferred_stats_t *out)
         out->max_delay_epochs = delay;
 }
 
+void rc_deferred_stats_reset_peaks(void)
+{
+    /* acquire: pairs with the release CAS that pushed each record. */
+    for (rc_deferred_thread_t *t = at_load_acquire(&registry); t; t = t->next) {
+        at_store_relaxed(&t->peak_bytes, 0);
+        at_store_relaxed(&t->max_delay, 0);
+    }
+    pthread_mutex_lock(&shared_lock);
+    at_store_relaxed(&shared_max_delay, 0);
+    pthread_mutex_unlock(&shared_lock);
+}
+
 uint64_t rc_deferred_thread_buffer_bytes(void)
 {
     rc_deferred_thread_t *t = _rc_deferred_self;

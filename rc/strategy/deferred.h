@@ -249,6 +249,10 @@ typedef struct rc_deferred_stats {
     uint64_t max_delay_epochs;    /* largest (epoch at apply - tag) of any batch */
 } rc_deferred_stats_t;
 void rc_deferred_stats_get(rc_deferred_stats_t *out);
+/* Forgets thread_buffer_peak and max_delay_epochs (they restart from 0), so
+ * a benchmark run reports its own. Call with no other thread attached:
+ * the owners write these figures without a lock. */
+void rc_deferred_stats_reset_peaks(void);
 /* The calling thread's buffer bytes now (table + log + sealed batches). */
 uint64_t rc_deferred_thread_buffer_bytes(void);
 
