@@ -48,12 +48,20 @@
 
 static hwloc_topology_t topo;
 static hwloc_obj_t *pu_order;        /* cores' first PUs, then second PUs, ... */
-static unsigned npus;
+static unsigned npus, ncores_seen;
 static pthread_once_t topo_once = PTHREAD_ONCE_INIT;
 
 static void topo_load(void)
 {
-    if (hwloc_topology_init(&topo) != 0 || hwloc_topology_load(topo) != 0) {
+    /* Only the PUs the process may run on (taskset, cgroups): a user who
+     * keeps rcbench off a core is obeyed. */
+    if (hwloc_topology_init(&topo) != 0) {
+        topo = NULL;
+        return;
+    }
+    (void)hwloc_topology_set_flags(topo, HWLOC_TOPOLOGY_FLAG_IS_THISSYSTEM |
+                                             HWLOC_TOPOLOGY_FLAG_RESTRICT_TO_CPUBINDING);   /* else: all PUs */
+    if (hwloc_topology_load(topo) != 0) {
         topo = NULL;
         return;
     }
@@ -64,6 +72,7 @@ static void topo_load(void)
     pu_order = calloc((size_t)all, sizeof *pu_order);
     if (pu_order == NULL)
         return;
+    ncores_seen = ncores > 0 ? (unsigned)ncores : (unsigned)all;
     if (ncores <= 0) {                   /* no core level: PUs in order */
         for (int i = 0; i < all; i++)
             pu_order[npus++] = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
@@ -86,6 +95,12 @@ unsigned harness_pus(void)
 {
     pthread_once(&topo_once, topo_load);
     return npus;
+}
+
+unsigned harness_cores(void)
+{
+    pthread_once(&topo_once, topo_load);
+    return ncores_seen;
 }
 
 /* Binds the calling thread to the k-th PU of the order when all `threads`
@@ -243,6 +258,7 @@ struct harness {
     uint64_t c2c[C2C_BATCHES];
     uint64_t ops, iterations, wall_ns;
     uint64_t epoch0;                     /* deferred: the epoch at the start */
+    uint64_t live0;                      /* objects live before setup (a leak of an earlier run) */
     double cpu_ns;
     hwloc_bitmap_t saved;                /* the driver's binding before the run */
     worker_t *wk;
@@ -289,17 +305,25 @@ static void do_chunk(worker_t *me)
 static void do_probe(worker_t *me)
 {
     struct harness *h = me->h;
-    uint64_t start = h->probe_start, end = start + h->probe_ns, prev;
-    while ((prev = rc_now_ns()) < start)
+    uint64_t start = h->probe_start, end = start + h->probe_ns, prev = start;
+    while (rc_now_ns() < start)
         ;
     me->ngaps = 0;
     me->lost_ns = 0;
-    for (uint64_t t; (t = rc_now_ns()) < end; prev = t)
-        if (t - prev > GAP_NS) {
-            me->lost_ns += t - prev;
+    /* From the window's start to its end, whenever this thread looks: a
+     * thread that first runs late, or stops before the end, has the
+     * missing stretch counted as a gap. */
+    for (;;) {
+        uint64_t t = rc_now_ns(), to = t < end ? t : end;
+        if (to > prev && to - prev > GAP_NS) {
+            me->lost_ns += to - prev;
             if (me->ngaps < MAX_GAPS)
-                me->gaps[me->ngaps++] = (gap_t){ prev, t };
+                me->gaps[me->ngaps++] = (gap_t){ prev, to };
         }
+        if (t >= end)
+            break;
+        prev = t;
+    }
 }
 
 static void do_c2c(worker_t *me)
@@ -463,6 +487,7 @@ harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, un
         h->saved = NULL;
     }
     rss_peak_reset();
+    h->live0 = rc_stats_get().live;
     if (s) {
         s->attach();
         h->ctx = w->setup ? w->setup(p, threads) : NULL;
@@ -494,10 +519,14 @@ harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, un
     return h;
 }
 
+uint64_t harness_thread_ops(const harness_t *h)
+{
+    return h->w->ops ? h->w->ops(h->ctx, h->chunk) : h->chunk;
+}
+
 uint64_t harness_iteration_ops(const harness_t *h)
 {
-    uint64_t per = h->w->ops ? h->w->ops(h->ctx, h->chunk) : h->chunk;
-    return per * h->threads;
+    return harness_thread_ops(h) * (h->w->pairs ? h->threads / 2 : h->threads);
 }
 
 void harness_iteration(harness_t *h)
@@ -529,8 +558,11 @@ void harness_close(harness_t *h, harness_figures_t *out)
             break;
         }
         int n = snprintf(out->binding + len, sizeof out->binding - len, "%spu%d", k ? ";" : "", h->wk[k].pu);
-        if (n < 0 || (size_t)n >= sizeof out->binding - len)
+        if (n < 0 || (size_t)n >= sizeof out->binding - len - 1) {   /* keep room for the mark */
+            out->binding[len] = '+';                                /* the list goes on */
+            out->binding[len + 1] = '\0';
             break;
+        }
         len += (size_t)n;
     }
     if (h->saved) {
@@ -551,10 +583,10 @@ void harness_close(harness_t *h, harness_figures_t *out)
         h->s->quiesce();
         h->s->detach();
         rc_stats_t st = rc_stats_get();
-        if (st.live != 0)
+        if (st.live != h->live0)
             snprintf(out->error, sizeof out->error,
-                     "leak check: %llu objects still live after the run (the immortal baseline is 0)",
-                     (unsigned long long)st.live);
+                     "leak check: %lld objects still live after the run (%llu before it)",
+                     (long long)(st.live - h->live0), (unsigned long long)h->live0);
     } else if (h->w->teardown) {
         h->w->teardown(h->ctx);
     }

@@ -42,7 +42,7 @@ typedef struct harness_figures {
     double availability;                 /* calibration: the least any thread ran, 0..1 */
     double overlap;                      /* calibration: all threads ran at once, 0..1 */
     double c2c_ns;                       /* round trip 0 <-> 1; negative with one thread */
-    char binding[160];                   /* "pu0,pu1" (OS indices), or "none" */
+    char binding[512];                   /* "pu0;pu1" (OS indices), or "none"; "+" ends a cut list */
     uint64_t peak_rss_kib;
     uint64_t gc_collections, gc_p50_ns, gc_p99_ns, gc_max_ns;
     bool deferred;                       /* the three below are set */
@@ -54,14 +54,18 @@ typedef struct harness_figures {
  * with a one-line reason in err when it cannot start. */
 harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, unsigned threads,
                         const bench_params_t *p, char *err, size_t errlen);
-/* Operations one iteration does, all threads together. */
+/* Operations one iteration does, all threads together, and one thread's
+ * (hand-off: a tuple made by one thread and dropped by another is one). */
 uint64_t harness_iteration_ops(const harness_t *h);
+uint64_t harness_thread_ops(const harness_t *h);
 void harness_iteration(harness_t *h);
 /* Ends the run; figures of the whole run. */
 void harness_close(harness_t *h, harness_figures_t *out);
 
-/* PUs hwloc found, in binding order (cores first). */
+/* PUs and cores hwloc found within the process's binding (taskset is
+ * respected); threads bind to PUs in order, cores' first PUs first. */
 unsigned harness_pus(void);
+unsigned harness_cores(void);
 /* uname's machine, e.g. "x86_64"; the CPU's model name; the C compiler;
  * the source revision; which atomics the build uses. */
 const char *harness_arch(void);
@@ -81,7 +85,7 @@ typedef struct report_row {
     unsigned header_bytes;
     uint64_t gc_collections;
     double gc_p50_us, gc_p99_us, gc_max_us;
-    char binding[160];
+    char binding[512];
     double availability, overlap, c2c_ns;
     char timestamp[32];
     bool deferred;                       /* the deferred_* figures are set */
@@ -94,11 +98,14 @@ typedef struct report_row {
  * order rows are written and summarised, whatever order they ran in. */
 void report_set_order(const char *const *names, unsigned n);
 void report_add(const report_row_t *row);
-/* Checks that path can be written (creates and removes its temp file).
- * Returns false with a one-line reason. */
+/* Checks that path can be written: a regular file or none, and a temp
+ * file can be made next to it (made and removed). Returns false with a
+ * one-line reason. */
 bool report_check_path(const char *path, char *err, size_t errlen);
-/* Writes every row to path atomically (path.tmp, then rename). */
+/* Writes every row to path atomically (a mkstemp file next to it, then
+ * rename). */
 bool report_write_csv(const char *path, char *err, size_t errlen);
+unsigned report_rows(void);
 /* The summary: per workload, strategies side by side as ratios to atomic
  * (median over repetitions), multi-thread rows grouped by placement. */
 void report_summary(void);

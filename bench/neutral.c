@@ -61,8 +61,8 @@ static uint64_t empty(void *ctx, unsigned thread, uint64_t n)
 }
 
 const bench_workload_t bench_alloc_pairs = {
-    "alloc_pairs", "malloc + free of 16-256 bytes", 1, 1, 0, 1 << 20, NULL, alloc_pairs, NULL, NULL,
+    "alloc_pairs", "malloc + free of 16-256 bytes", 1, 1, 0, false, 1 << 20, NULL, alloc_pairs, NULL, NULL,
 };
 const bench_workload_t bench_empty = {
-    "empty", "nothing (the harness's own cost)", 1, 1, 0, 1 << 22, NULL, empty, NULL, NULL,
+    "empty", "nothing (the harness's own cost)", 1, 1, 0, false, 1 << 22, NULL, empty, NULL, NULL,
 };

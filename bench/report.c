@@ -2,8 +2,10 @@
  *
  * The CSV has one row per benchmark run (per repetition), the columns of
  * CSV_HEADER in that order (documented in BENCHMARKS.md); it is written
- * whole at the end to PATH.tmp and renamed over PATH, so a reader never
- * sees half a report and a failed run leaves what was there before.
+ * whole at the end to a temporary file of its own next to PATH (mkstemp)
+ * and renamed over PATH, so a reader never sees half a report and a
+ * failed run leaves what was there before. An error row has its names
+ * and no numbers.
  *
  * The summary: per workload, the median ns per op of each strategy over
  * its repetitions, as a ratio to atomic's, for each allocator and thread
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench/harness.h"
@@ -125,59 +128,75 @@ static void write_row(FILE *f, const report_row_t *r)
     num(f, r->ns_per_op, 4, ok);
     num(f, r->ops_per_sec, 1, ok);
     num(f, r->cpu_ns_per_op, 4, ok);
-    fprintf(f, "%llu,%u,%llu,", (unsigned long long)r->peak_rss_kib, r->header_bytes,
-            (unsigned long long)r->gc_collections);
-    num(f, r->gc_p50_us, 2, true);
-    num(f, r->gc_p99_us, 2, true);
-    num(f, r->gc_max_us, 2, true);
+    num(f, (double)r->peak_rss_kib, 0, ok);
+    num(f, (double)r->header_bytes, 0, ok);
+    num(f, (double)r->gc_collections, 0, ok);
+    num(f, r->gc_p50_us, 2, ok);
+    num(f, r->gc_p99_us, 2, ok);
+    num(f, r->gc_max_us, 2, ok);
     field(f, r->binding, false);
     field(f, harness_arch(), false);
     field(f, harness_cpu_model(), false);
     field(f, harness_compiler(), false);
     field(f, harness_revision(), false);
     field(f, r->timestamp, false);
-    num(f, r->availability, 4, true);
-    num(f, r->overlap, 4, true);
-    num(f, r->c2c_ns, 0, r->c2c_ns >= 0);
+    num(f, r->availability, 4, ok);
+    num(f, r->overlap, 4, ok);
+    num(f, r->c2c_ns, 0, ok && r->c2c_ns >= 0);
     field(f, harness_atomics(), false);
-    num(f, (double)r->deferred_epochs, 0, r->deferred);
-    num(f, (double)r->deferred_buffer_peak_kib, 0, r->deferred);
-    num(f, (double)r->deferred_max_delay_epochs, 0, r->deferred);
+    num(f, (double)r->deferred_epochs, 0, ok && r->deferred);
+    num(f, (double)r->deferred_buffer_peak_kib, 0, ok && r->deferred);
+    num(f, (double)r->deferred_max_delay_epochs, 0, ok && r->deferred);
     field(f, r->error, true);
 }
 
-static void tmp_name(char *out, size_t len, const char *path)
+/* A temporary file next to path, made with mkstemp (a name of our own:
+ * nothing a user has is touched). Returns its descriptor, or -1. */
+static int tmp_open(const char *path, char *tmp, size_t len)
 {
-    snprintf(out, len, "%s.tmp", path);
+    if ((size_t)snprintf(tmp, len, "%s.XXXXXX", path) >= len) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return mkstemp(tmp);
 }
 
 bool report_check_path(const char *path, char *err, size_t errlen)
 {
-    char tmp[4096];
-    tmp_name(tmp, sizeof tmp, path);
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a regular file", path);
         return false;
     }
-    fclose(f);
-    unlink(tmp);
     if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
         snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
         return false;
     }
+    char tmp[4096];
+    int fd = tmp_open(path, tmp, sizeof tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot write next to %s: %s", path, strerror(errno));
+        return false;
+    }
+    close(fd);
+    unlink(tmp);
     return true;
 }
 
 bool report_write_csv(const char *path, char *err, size_t errlen)
 {
     char tmp[4096];
-    tmp_name(tmp, sizeof tmp, path);
-    FILE *f = fopen(tmp, "w");
+    int fd = tmp_open(path, tmp, sizeof tmp);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
     if (f == NULL) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        snprintf(err, errlen, "cannot write next to %s: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
         return false;
     }
+    (void)fchmod(fd, 0644);                 /* mkstemp's 0600 is not a report's mode */
     sort_rows();
     fputs(CSV_HEADER "\n", f);
     for (unsigned i = 0; i < nrows; i++)
@@ -191,6 +210,8 @@ bool report_write_csv(const char *path, char *err, size_t errlen)
     }
     return true;
 }
+
+unsigned report_rows(void) { return nrows; }
 
 /* ---- summary ---------------------------------------------------------------- */
 

@@ -17,10 +17,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <csignal>
+#include <memory>
 #include <ctime>
 #include <string>
 #include <vector>
 
+#include <regex.h>
 #include <unistd.h>
 
 extern "C" {
@@ -30,10 +33,30 @@ extern "C" {
 
 namespace {
 
+char json_tmp[4096];                      // the JSON's temp file while it is being written, or ""
+
+void remove_tmp()
+{
+    if (json_tmp[0])
+        unlink(json_tmp);
+    json_tmp[0] = '\0';
+}
+
+// SIGINT/SIGTERM: no half report left behind (unlink is async-signal-safe).
+extern "C" void remove_tmp_and_die(int sig)
+{
+    if (json_tmp[0])
+        unlink(json_tmp);
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+}
+
 struct Options {
     std::vector<std::string> strategies, allocators, workloads;
     std::vector<unsigned> threads;
     std::string csv, json;
+    std::string format = "console", color = "auto", filter;
+    bool tabular = true;
     bool quick = false, list = false;
     bench_params_t params{14, false};
 };
@@ -84,7 +107,7 @@ const char *const kUsage =
     "  --threads=LIST      thread counts, e.g. 1,2; default 1 and one per core\n"
     "  --tree-depth=N      depth of the binary trees (default 14)\n"
     "  --csv=FILE          write the tidy CSV report to FILE (atomically)\n"
-    "  --quick             smoke run: one short iteration per benchmark, one repetition\n"
+    "  --quick             smoke run: a few short iterations per benchmark, one repetition\n"
     "  --list              print every benchmark name and exit\n"
     "  --help              this text\n"
     "Defaults: --benchmark_min_time=0.05 --benchmark_repetitions=3\n"
@@ -176,9 +199,29 @@ Options parse(int &argc, char **argv)
             // Google Benchmark's value checks print two lines; these are
             // checked here so a bad value is one line and exit 2.
             char *end = nullptr;
+            errno = 0;
             if (flag == "--benchmark_repetitions" &&
-                (!has_value || std::strtol(value.c_str(), &end, 10) < 1 || *end || value.empty()))
-                usage_error(flag, "'" + value + "' is not a repetition count (1 or more)");
+                (!has_value || value.empty() || std::strtol(value.c_str(), &end, 10) < 1 || *end || errno ||
+                 std::strtol(value.c_str(), nullptr, 10) > 1000000))
+                usage_error(flag, "'" + value + "' is not a repetition count (1 to 1000000)");
+            if (flag == "--benchmark_format") {
+                if (value == "csv")       // deprecated in Google Benchmark; ours is better
+                    usage_error(flag, "csv: use --csv=FILE, rcbench's own tidy CSV");
+                if (value != "json" && value != "console")
+                    usage_error(flag, "'" + value + "' is not console or json");
+                o.format = value;
+            }
+            if (flag == "--benchmark_filter")
+                o.filter = value;
+            if (flag == "--benchmark_color")
+                o.color = value;
+            if (flag == "--benchmark_counters_tabular")
+                o.tabular = !has_value || value == "true" || value == "1";
+            // rcbench's CSV needs every repetition's run, which these keep
+            // from the reporter.
+            if ((flag == "--benchmark_report_aggregates_only" || flag == "--benchmark_display_aggregates_only") &&
+                (!has_value || value == "true" || value == "1"))
+                usage_error(flag, "not supported: rcbench reports every repetition (its summary gives medians)");
             if (flag == "--benchmark_min_time" &&
                 (!has_value || value.empty() || !(std::strtod(value.c_str(), &end) >= 0) || *end))
                 usage_error(flag, "'" + value + "' is not a time in seconds");
@@ -196,13 +239,15 @@ Options parse(int &argc, char **argv)
     if (o.workloads.empty())
         o.workloads = all_workloads;
     if (!threads_set) {
-        unsigned pus = harness_pus() ? harness_pus() : 1;
+        unsigned cores = harness_cores() ? harness_cores() : 1;   // one thread per core
         o.threads.push_back(1);
-        if (pus > 1)
-            o.threads.push_back(pus);
+        if (cores > 1)
+            o.threads.push_back(cores);
     }
     o.params.quick = o.quick;
     char err[512];
+    if (!o.csv.empty() && o.csv == o.json)
+        usage_error("--csv", "'" + o.csv + "' is also --benchmark_out's file");
     if (!o.csv.empty() && !report_check_path(o.csv.c_str(), err, sizeof err))
         usage_error("--csv", err);
     if (!o.json.empty() && !report_check_path(o.json.c_str(), err, sizeof err))
@@ -246,14 +291,18 @@ void run_case(benchmark::State &state, const Case &c, const Options &o)
         return;
     }
     const uint64_t per_iter = harness_iteration_ops(h);
+    const double started = (double)std::time(nullptr);
     for (auto _ : state)
         harness_iteration(h);
+    const double thread_ops = (double)harness_thread_ops(h);
     harness_figures_t f;
     harness_close(h, &f);
     // Not SetItemsProcessed: Google Benchmark divides it by the driver
     // thread's CPU time, which with threads (the GIL) is not the run's.
     state.counters["ops_per_sec"] = f.wall_ns ? (double)f.ops * 1e9 / (double)f.wall_ns : 0;
-    state.counters["ops_per_iter"] = (double)per_iter / c.threads;
+    state.counters["ops_per_iter"] = thread_ops;           // one thread's
+    state.counters["ops_per_iter_all"] = (double)per_iter;
+    state.counters["start_s"] = started;
     state.counters["cpu_ns_per_op"] = f.ops ? f.cpu_ns / (double)f.ops : 0;
     state.counters["peak_rss_kib"] = (double)f.peak_rss_kib;
     state.counters["header_bytes"] = c.strategy ? c.strategy->header_bytes : 0;
@@ -280,21 +329,36 @@ double counter(const benchmark::BenchmarkReporter::Run &r, const char *name)
     return it == r.counters.end() ? NAN : it->second.value;
 }
 
-// The console's lines, plus a CSV row per finished run (not aggregates).
-class Reporter : public benchmark::ConsoleReporter {
+// Google Benchmark's display reporter (console, json or csv, as
+// --benchmark_format says), plus a CSV row per finished run (not the
+// aggregates).
+class Reporter : public benchmark::BenchmarkReporter {
   public:
-    explicit Reporter(bool color) : ConsoleReporter(color ? OO_ColorTabular : OO_Tabular) {}
-
+    explicit Reporter(const Options &o)
+    {
+        bool color = o.color == "true" || o.color == "yes" || o.color == "1" ||
+                     (o.color == "auto" && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr);
+        if (o.format == "json")
+            inner_.reset(new benchmark::JSONReporter);
+        else
+            inner_.reset(new benchmark::ConsoleReporter(
+                (benchmark::ConsoleReporter::OutputOptions)((color ? benchmark::ConsoleReporter::OO_Color : 0) |
+                                                            (o.tabular ? benchmark::ConsoleReporter::OO_Tabular : 0))));
+    }
+    bool ReportContext(const Context &context) override { return inner_->ReportContext(context); }
     void ReportRuns(const std::vector<Run> &runs) override
     {
-        ConsoleReporter::ReportRuns(runs);
+        inner_->ReportRuns(runs);
         for (const Run &r : runs)
             if (r.run_type == Run::RT_Iteration)
                 add(r);
     }
+    void Finalize() override { inner_->Finalize(); }
 
   private:
     static void copy(char *dst, size_t n, const std::string &s) { std::snprintf(dst, n, "%s", s.c_str()); }
+
+    std::unique_ptr<benchmark::BenchmarkReporter> inner_;
 
     void add(const Run &r)
     {
@@ -317,10 +381,20 @@ class Reporter : public benchmark::ConsoleReporter {
         row.threads = (unsigned)std::strtoul(part[3].c_str() + std::strlen("threads:"), nullptr, 10);
         row.repetition = r.repetition_index < 0 ? 0 : (unsigned)r.repetition_index;
         row.iterations = (uint64_t)r.iterations;
+        std::time_t when = std::isnan(counter(r, "start_s")) ? std::time(nullptr) : (std::time_t)counter(r, "start_s");
+        std::strftime(row.timestamp, sizeof row.timestamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&when));
+        copy(row.binding, sizeof row.binding, r.report_label.empty() ? "none" : r.report_label);
+        if (r.error_occurred || std::isnan(counter(r, "ops_per_iter"))) {   // no numbers from it
+            copy(row.error, sizeof row.error, r.error_message.empty() ? "error" : r.error_message);
+            report_add(&row);
+            return;
+        }
         double per_thread = counter(r, "ops_per_iter");
         double ops = per_thread * (double)r.iterations;
         row.ns_per_op = ops > 0 ? r.real_accumulated_time * 1e9 / ops : NAN;
-        row.ops_per_sec = r.real_accumulated_time > 0 ? ops * row.threads / r.real_accumulated_time : NAN;
+        row.ops_per_sec = r.real_accumulated_time > 0
+                              ? counter(r, "ops_per_iter_all") * (double)r.iterations / r.real_accumulated_time
+                              : NAN;
         row.cpu_ns_per_op = counter(r, "cpu_ns_per_op");
         row.peak_rss_kib = (uint64_t)counter(r, "peak_rss_kib");
         row.header_bytes = (unsigned)counter(r, "header_bytes");
@@ -328,7 +402,6 @@ class Reporter : public benchmark::ConsoleReporter {
         row.gc_p50_us = counter(r, "gc_p50_us");
         row.gc_p99_us = counter(r, "gc_p99_us");
         row.gc_max_us = counter(r, "gc_max_us");
-        copy(row.binding, sizeof row.binding, r.report_label.empty() ? "none" : r.report_label);
         row.availability = counter(r, "availability");
         row.overlap = counter(r, "overlap");
         row.c2c_ns = counter(r, "c2c_ns");
@@ -341,10 +414,6 @@ class Reporter : public benchmark::ConsoleReporter {
             row.deferred_buffer_peak_kib = (uint64_t)std::ceil(counter(r, "dfr_buf_kib"));
             row.deferred_max_delay_epochs = (uint64_t)counter(r, "dfr_max_delay");
         }
-        std::time_t now = std::time(nullptr);
-        std::strftime(row.timestamp, sizeof row.timestamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-        if (r.error_occurred)
-            copy(row.error, sizeof row.error, r.error_message.empty() ? "error" : r.error_message);
         report_add(&row);
     }
 };
@@ -384,6 +453,23 @@ int main(int argc, char **argv)
             }
         }
     }
+    // --benchmark_filter as Google Benchmark reads it (an extended POSIX
+    // regex; a leading '-' negates), applied here too so --list honours it
+    // and a filter that matches nothing is one line and exit 2.
+    if (!o.filter.empty() && o.filter != "all") {
+        bool negate = o.filter[0] == '-';
+        regex_t re;
+        if (regcomp(&re, o.filter.c_str() + negate, REG_EXTENDED | REG_NOSUB) != 0)
+            usage_error("--benchmark_filter", "'" + o.filter + "' is not a regular expression");
+        std::vector<Case> kept;
+        for (const Case &c : cases)
+            if ((regexec(&re, c.name.c_str(), 0, nullptr, 0) == 0) != negate)
+                kept.push_back(c);
+        regfree(&re);
+        if (kept.empty())
+            usage_error("--benchmark_filter", "'" + o.filter + "' matches no benchmark");
+        cases = kept;
+    }
     std::vector<const char *> order;
     for (const Case &c : cases)
         order.push_back(c.name.c_str());
@@ -400,10 +486,10 @@ int main(int argc, char **argv)
     // line, win.
     std::vector<char *> args;
     args.push_back(argv[0]);
-    // --quick: one iteration (the first is already longer than this).
+    // --quick: a few short iterations (the chunks are 64 times smaller).
     // Otherwise 3 repetitions in random order, so every strategy meets
     // the machine's good and bad moments alike.
-    static char min_time[] = "--benchmark_min_time=0.05", min_time_quick[] = "--benchmark_min_time=0.000001";
+    static char min_time[] = "--benchmark_min_time=0.05", min_time_quick[] = "--benchmark_min_time=0.002";
     static char reps[] = "--benchmark_repetitions=3", shuffle[] = "--benchmark_enable_random_interleaving=true";
     args.push_back(o.quick ? min_time_quick : min_time);
     if (!o.quick) {
@@ -412,31 +498,50 @@ int main(int argc, char **argv)
     }
     for (int i = 1; i < argc; i++)
         args.push_back(argv[i]);
-    std::string json_tmp = o.json + ".tmp", json_flag = "--benchmark_out=" + json_tmp;
-    if (!o.json.empty())
+    // Google Benchmark writes the JSON to a temp file of our own next to
+    // the user's (mkstemp), renamed over it once the run is complete.
+    std::string json_flag;
+    if (!o.json.empty()) {
+        std::snprintf(json_tmp, sizeof json_tmp, "%s.XXXXXX", o.json.c_str());
+        int fd = mkstemp(json_tmp);
+        if (fd < 0)
+            usage_error("--benchmark_out", "cannot write next to " + o.json + ": " + std::strerror(errno));
+        close(fd);
+        std::signal(SIGINT, remove_tmp_and_die);
+        std::signal(SIGTERM, remove_tmp_and_die);
+        json_flag = std::string("--benchmark_out=") + json_tmp;
         args.push_back(&json_flag[0]);
+    }
     args.push_back(nullptr);
     int gargc = (int)args.size() - 1;
     benchmark::Initialize(&gargc, args.data());
-    if (benchmark::ReportUnrecognizedArguments(gargc, args.data()))
+    if (benchmark::ReportUnrecognizedArguments(gargc, args.data())) {
+        remove_tmp();
         return 2;
+    }
 
     for (const Case &c : cases) {
-        auto *b = benchmark::RegisterBenchmark(c.name.c_str(), [c, &o](benchmark::State &st) { run_case(st, c, o); });
-        b->Unit(benchmark::kMicrosecond);
+        benchmark::RegisterBenchmark(c.name.c_str(), [c, &o](benchmark::State &st) { run_case(st, c, o); });
     }
     std::printf("rcbench %s on %s (%s), %u PU(s) for pinning, %s, atomics %s\n", harness_revision(),
                 harness_arch(), harness_cpu_model(), harness_pus(), harness_compiler(), harness_atomics());
     std::fflush(stdout);
-    Reporter reporter(isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr);
-    benchmark::RunSpecifiedBenchmarks(&reporter);
+    Reporter reporter(o);
+    size_t matched = benchmark::RunSpecifiedBenchmarks(&reporter);
     benchmark::Shutdown();
+    if (report_rows() == 0) {                // nothing ran (a filter, --benchmark_list_tests): no report
+        remove_tmp();
+        if (matched == 0)
+            usage_error("--benchmark_filter", "no benchmark matches it");
+        return 0;
+    }
     report_summary();
-    if (!o.json.empty() && std::rename(json_tmp.c_str(), o.json.c_str()) != 0) {
+    if (!o.json.empty() && std::rename(json_tmp, o.json.c_str()) != 0) {
         std::fprintf(stderr, "rcbench: --benchmark_out: cannot write %s: %s\n", o.json.c_str(), std::strerror(errno));
-        std::remove(json_tmp.c_str());
+        remove_tmp();
         return 1;
     }
+    json_tmp[0] = '\0';
     if (!o.csv.empty()) {
         char err[512];
         if (!report_write_csv(o.csv.c_str(), err, sizeof err)) {

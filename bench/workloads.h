@@ -30,6 +30,7 @@ typedef struct bench_workload {
     unsigned min_threads;                /* 1, or 2 for hand-off (pairs) */
     unsigned thread_step;                /* thread counts must be a multiple (hand-off: 2) */
     unsigned max_threads;                /* 0: any; 1: single-thread only */
+    bool pairs;                          /* an operation takes two threads (hand-off): counted once */
     uint64_t ops_per_iter;               /* per thread, per harness iteration */
     void *(*setup)(const bench_params_t *p, unsigned threads);    /* NULL: no context */
     uint64_t (*run)(void *ctx, unsigned thread, uint64_t n);
