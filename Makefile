@@ -9,14 +9,16 @@ TEST_PRESETS ?= release debug asan tsan clang
 .PHONY: bench bench-alloc bench-gc test deps build-% test-% clean
 
 # The suite: every workload x strategy x allocator, 1 thread and one per
-# core; the tidy CSV, Google Benchmark's JSON and the plots land in
-# $(BENCH_OUT). RCBENCH_FLAGS adds flags (e.g. --benchmark_repetitions=3).
+# core; the tidy CSV, the summary and the plots land in $(BENCH_OUT),
+# Google Benchmark's JSON (several MB) in $(BENCH_JSON). RCBENCH_FLAGS adds
+# flags (e.g. --benchmark_repetitions=5).
 BENCH_OUT ?= build/release/results
+BENCH_JSON ?= build/release/rcbench.json
 RCBENCH_FLAGS ?=
 bench: deps build-release
 	mkdir -p $(BENCH_OUT)
-	./build/release/bench/rcbench --csv=$(BENCH_OUT)/rcbench.csv \
-	    --benchmark_out=$(BENCH_OUT)/rcbench.json --benchmark_out_format=json $(RCBENCH_FLAGS)
+	./build/release/bench/rcbench --csv=$(BENCH_OUT)/rcbench.csv --summary=$(BENCH_OUT)/summary.txt \
+	    --benchmark_out=$(BENCH_JSON) --benchmark_out_format=json $(RCBENCH_FLAGS)
 	./tools/rcbench-plot $(BENCH_OUT)/rcbench.csv
 
 # The allocators alone, and the cycle detector against CPython's gc.

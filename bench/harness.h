@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bench/workloads.h"
 
@@ -108,7 +109,9 @@ bool report_write_csv(const char *path, char *err, size_t errlen);
 unsigned report_rows(void);
 /* The summary: per workload, strategies side by side as ratios to atomic
  * (median over repetitions), multi-thread rows grouped by placement. */
-void report_summary(void);
+void report_summary(FILE *out);
+/* The summary to path, atomically, as the CSV. */
+bool report_write_summary(const char *path, char *err, size_t errlen);
 /* Rows that are errors. */
 unsigned report_errors(void);
 

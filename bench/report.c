@@ -213,6 +213,31 @@ bool report_write_csv(const char *path, char *err, size_t errlen)
 
 unsigned report_rows(void) { return nrows; }
 
+bool report_write_summary(const char *path, char *err, size_t errlen)
+{
+    char tmp[4096];
+    int fd = tmp_open(path, tmp, sizeof tmp);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot write next to %s: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        return false;
+    }
+    (void)fchmod(fd, 0644);
+    report_summary(f);
+    bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return false;
+    }
+    return true;
+}
+
 /* ---- summary ---------------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
@@ -259,7 +284,7 @@ static bool seen_before(unsigned i, size_t off, size_t len)
     return false;
 }
 
-void report_summary(void)
+void report_summary(FILE *out)
 {
     if (nrows == 0)
         return;
@@ -270,7 +295,7 @@ void report_summary(void)
     for (unsigned i = 0; i < nrows && ns < 32; i++)
         if (!seen_before(i, offsetof(report_row_t, strategy), sizeof rows[i].strategy))
             strat[ns++] = rows[i].strategy;
-    printf("\nSummary: median ns per op over repetitions; strategies as ratios to atomic "
+    fprintf(out, "\nSummary: median ns per op over repetitions; strategies as ratios to atomic "
            "(lower is faster).\n'!' marks a cell where the threads ran together less than %.0f%% of the "
            "calibration window; near/far: round trip between the first two threads under/over %.0f ns.\n",
            LOW_OVERLAP * 100, NEAR_NS);
@@ -287,10 +312,10 @@ void report_summary(void)
                     here[nh++] = strat[s];
                     break;
                 }
-        printf("\n%s\n  %-10s %-7s %-5s %12s", w, "allocator", "threads", "place", "atomic ns");
+        fprintf(out, "\n%s\n  %-10s %-7s %-5s %12s", w, "allocator", "threads", "place", "atomic ns");
         for (unsigned s = 0; s < nh; s++)
-            printf(" %10s", here[s]);
-        printf("\n");
+            fprintf(out, " %10s", here[s]);
+        fprintf(out, "\n");
         for (unsigned j = 0; j < nrows; j++) {
             const report_row_t *r = &rows[j];
             if (strcmp(r->workload, w))
@@ -312,29 +337,29 @@ void report_summary(void)
                     continue;
                 bool low_unused = false;
                 double ref = median(w, "atomic", r->allocator, r->threads, places[p], &low_unused);
-                printf("  %-10s %-7u %-5s", r->allocator, r->threads, places[p]);
+                fprintf(out, "  %-10s %-7u %-5s", r->allocator, r->threads, places[p]);
                 if (isnan(ref))
-                    printf(" %12s", "-");
+                    fprintf(out, " %12s", "-");
                 else
-                    printf(" %12.2f", ref);
+                    fprintf(out, " %12.2f", ref);
                 for (unsigned s = 0; s < nh; s++) {
                     if (isnan(cell[s]))
-                        printf(" %10s", "-");
+                        fprintf(out, " %10s", "-");
                     else if (isnan(ref))
-                        printf(" %9.2fns", cell[s]);
+                        fprintf(out, " %9.2fns", cell[s]);
                     else
-                        printf(" %9.2fx", cell[s] / ref);
+                        fprintf(out, " %9.2fx", cell[s] / ref);
                 }
-                printf("%s\n", low ? "  !" : "");
+                fprintf(out, "%s\n", low ? "  !" : "");
             }
         }
     }
     unsigned errors = report_errors();
     if (errors) {
-        printf("\n%u run(s) reported as errors, not numbers:\n", errors);
+        fprintf(out, "\n%u run(s) reported as errors, not numbers:\n", errors);
         for (unsigned i = 0; i < nrows; i++)
             if (rows[i].error[0])
-                printf("  %s/%s/%s/threads:%u: %s\n", rows[i].workload, rows[i].strategy, rows[i].allocator,
+                fprintf(out, "  %s/%s/%s/threads:%u: %s\n", rows[i].workload, rows[i].strategy, rows[i].allocator,
                        rows[i].threads, rows[i].error);
     }
 }

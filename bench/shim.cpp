@@ -54,7 +54,7 @@ extern "C" void remove_tmp_and_die(int sig)
 struct Options {
     std::vector<std::string> strategies, allocators, workloads;
     std::vector<unsigned> threads;
-    std::string csv, json;
+    std::string csv, json, summary;
     std::string format = "console", color = "auto", filter;
     bool tabular = true;
     bool quick = false, list = false;
@@ -107,6 +107,7 @@ const char *const kUsage =
     "  --threads=LIST      thread counts, e.g. 1,2; default 1 and one per core\n"
     "  --tree-depth=N      depth of the binary trees (default 14)\n"
     "  --csv=FILE          write the tidy CSV report to FILE (atomically)\n"
+    "  --summary=FILE      write the closing summary to FILE too (atomically)\n"
     "  --quick             smoke run: a few short iterations per benchmark, one repetition\n"
     "  --list              print every benchmark name and exit\n"
     "  --help              this text\n"
@@ -193,6 +194,8 @@ Options parse(int &argc, char **argv)
             o.params.tree_depth = (unsigned)n;
         } else if (flag == "--csv") {
             o.csv = need();
+        } else if (flag == "--summary") {
+            o.summary = need();
         } else if (flag == "--benchmark_out") {
             o.json = need();             // given to Google Benchmark as a temp file, renamed at the end
         } else {
@@ -250,6 +253,10 @@ Options parse(int &argc, char **argv)
         usage_error("--csv", "'" + o.csv + "' is also --benchmark_out's file");
     if (!o.csv.empty() && !report_check_path(o.csv.c_str(), err, sizeof err))
         usage_error("--csv", err);
+    if (!o.summary.empty() && (o.summary == o.csv || o.summary == o.json))
+        usage_error("--summary", "'" + o.summary + "' is also another report's file");
+    if (!o.summary.empty() && !report_check_path(o.summary.c_str(), err, sizeof err))
+        usage_error("--summary", err);
     if (!o.json.empty() && !report_check_path(o.json.c_str(), err, sizeof err))
         usage_error("--benchmark_out", err);
     return o;
@@ -535,7 +542,7 @@ int main(int argc, char **argv)
             usage_error("--benchmark_filter", "no benchmark matches it");
         return 0;
     }
-    report_summary();
+    report_summary(stdout);
     if (!o.json.empty() && std::rename(json_tmp, o.json.c_str()) != 0) {
         std::fprintf(stderr, "rcbench: --benchmark_out: cannot write %s: %s\n", o.json.c_str(), std::strerror(errno));
         remove_tmp();
@@ -549,6 +556,13 @@ int main(int argc, char **argv)
             return 1;
         }
         std::printf("\nrcbench: CSV report: %s\n", o.csv.c_str());
+    }
+    if (!o.summary.empty()) {
+        char err[512];
+        if (!report_write_summary(o.summary.c_str(), err, sizeof err)) {
+            std::fprintf(stderr, "rcbench: --summary: %s\n", err);
+            return 1;
+        }
     }
     return report_errors() ? 1 : 0;
 }
