@@ -1,0 +1,64 @@
+#!/bin/sh
+# tests/compare_test.sh — tools/rcbench-compare on synthetic reports.
+# Usage: compare_test.sh TOOL. Exit 0 when every case holds, 1 with a FAIL line.
+# The reports are made here with a fixed seed: 3 benchmarks x 5 repetitions,
+# +-5% noise; "slow" makes tree 30% slower, "uniform" makes everything 40%
+# slower (a slower machine), a JSON copy of "a" checks the JSON reader.
+set -u
+tool=$1
+dir=$(mktemp -d) || exit 1
+trap 'rm -rf "$dir"' EXIT
+/usr/bin/python3 - "$dir" <<'PY' || { echo "FAIL: cannot make the reports"; exit 1; }
+import json, random, sys
+d = sys.argv[1]
+H = ("workload,strategy,allocator,threads,repetition,iterations,ns_per_op,ops_per_sec,cpu_ns_per_op,"
+     "peak_rss_kib,header_bytes,gc_collections,gc_pause_p50_us,gc_pause_p99_us,gc_pause_max_us,binding,"
+     "arch,cpu_model,compiler,revision,timestamp,availability,overlap,c2c_ns,atomics,error")
+def samples(seed, slow=1.0, scale=1.0):
+    r = random.Random(seed)
+    for w, base in (("tl_incdec", 4.0), ("tree", 30.0), ("alloc_pairs", 6.0)):
+        s = "none" if w == "alloc_pairs" else "atomic"
+        for rep in range(5):
+            yield w, s, rep, base * scale * (1 + r.uniform(-0.05, 0.05)) * (slow if w == "tree" else 1.0)
+def write(name, **kw):
+    with open(f"{d}/{name}.csv", "w") as f:
+        f.write(H + "\n")
+        for w, s, rep, v in samples(**kw):
+            f.write(f'{w},{s},arena,1,{rep},10,{v:.4f},1,1,1,16,0,0,0,0,pu0,x86_64,"AMD EPYC, x",gcc,abc,'
+                    f'2026-01-01T00:00:00Z,1,1,,x86-lock,\n')
+write("a", seed=1); write("b", seed=2); write("slow", seed=3, slow=1.3); write("uniform", seed=4, scale=1.4)
+bench = [{"name": f"{w}/{s}/arena/threads:1", "run_name": f"{w}/{s}/arena/threads:1", "run_type": "iteration",
+          "repetition_index": rep, "real_time": v * 1000, "time_unit": "ns", "ops_per_iter": 1000}
+         for w, s, rep, v in samples(seed=1)]
+json.dump({"context": {}, "benchmarks": bench}, open(f"{d}/a.json", "w"))
+open(f"{d}/bad.csv", "w").write("workload,strategy\nx,y\n")
+open(f"{d}/badnum.csv", "w").write(open(f"{d}/a.csv").read().replace("tl_incdec,atomic,arena,1,0,10,", "tl_incdec,atomic,arena,1,0,10,fast", 1))
+open(f"{d}/bad.json", "w").write('{"benchmarks": [')
+PY
+expect() {
+    want=$1; shift
+    out=$("$tool" "$@" 2>"$dir/err"); rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        echo "FAIL: $* -> exit $rc, expected $want: $out $(cat "$dir/err")"; exit 1
+    fi
+    if [ "$want" -eq 2 ] && [ "$(wc -l < "$dir/err")" -ne 1 ]; then
+        echo "FAIL: $* -> not one line on stderr: $(cat "$dir/err")"; exit 1
+    fi
+    echo "ok: $* -> exit $rc"
+}
+cd "$dir" || exit 1
+expect 0 a.csv b.csv                      # noise only
+expect 1 a.csv slow.csv                   # tree 30% slower
+"$tool" --quiet a.csv slow.csv | grep -q '^tree/atomic/arena/threads:1 .*REGRESSED' || { echo "FAIL: tree not named"; exit 1; }
+"$tool" --quiet a.csv slow.csv | grep -q 'tl_incdec.*REGRESSED' && { echo "FAIL: tl_incdec flagged"; exit 1; }
+expect 1 a.csv uniform.csv                # a slower machine reads as slower ...
+expect 0 --reference alloc_pairs/none/arena/threads:1 a.csv uniform.csv   # ... unless normalised
+expect 0 a.json a.csv                     # JSON and CSV of the same samples
+expect 0 a.json b.csv
+expect 2 a.csv bad.csv
+expect 2 a.csv badnum.csv
+expect 2 a.csv bad.json
+expect 2 a.csv no-such.csv
+expect 2 --reference no/such/bench/threads:1 a.csv b.csv
+"$tool" a.csv badnum.csv 2>&1 >/dev/null | grep -q '^rcbench-compare: badnum.csv:2: ' || { echo "FAIL: no file:line for a bad number"; exit 1; }
+echo "compare: all cases hold"
