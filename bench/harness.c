@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <valgrind/callgrind.h>
 
 #include "alloc/alloc.h"
 #include "base/atomic.h"
@@ -259,6 +260,7 @@ struct harness {
     uint64_t ops, iterations, wall_ns;
     uint64_t epoch0;                     /* deferred: the epoch at the start */
     uint64_t live0;                      /* objects live before setup (a leak of an earlier run) */
+    bool collect;                        /* harness_icount: callgrind collects around the kernel */
     double cpu_ns;
     hwloc_bitmap_t saved;                /* the driver's binding before the run */
     worker_t *wk;
@@ -295,7 +297,11 @@ static void do_chunk(worker_t *me)
         h->s->attach();
     uint64_t c0 = thread_cpu_ns();
     me->t0 = rc_now_ns();
+    if (h->collect)
+        CALLGRIND_TOGGLE_COLLECT;        /* count the kernel's instructions, nothing else */
     me->sum += h->w->run(h->ctx, me->k, h->chunk);
+    if (h->collect)
+        CALLGRIND_TOGGLE_COLLECT;
     me->t1 = rc_now_ns();
     me->cpu_ns += thread_cpu_ns() - c0;
     if (h->s)
@@ -536,6 +542,14 @@ void harness_iteration(harness_t *h)
     h->wall_ns += rc_now_ns() - t0;
     h->iterations++;
     h->ops += harness_iteration_ops(h);
+}
+
+void harness_icount(harness_t *h, const char *name)
+{
+    h->collect = true;
+    harness_iteration(h);
+    h->collect = false;
+    CALLGRIND_DUMP_STATS_AT(name);
 }
 
 void harness_close(harness_t *h, harness_figures_t *out)

@@ -60,6 +60,10 @@ harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, un
 uint64_t harness_iteration_ops(const harness_t *h);
 uint64_t harness_thread_ops(const harness_t *h);
 void harness_iteration(harness_t *h);
+/* One iteration with callgrind collecting only inside the kernel (run
+ * under `valgrind --tool=callgrind --collect-atstart=no`; outside valgrind
+ * the requests do nothing), then a dump of the counts named `name`. */
+void harness_icount(harness_t *h, const char *name);
 /* Ends the run; figures of the whole run. */
 void harness_close(harness_t *h, harness_figures_t *out);
 

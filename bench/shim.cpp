@@ -57,7 +57,7 @@ struct Options {
     std::string csv, json, summary;
     std::string format = "console", color = "auto", filter;
     bool tabular = true;
-    bool quick = false, list = false;
+    bool quick = false, list = false, icount = false;
     bench_params_t params{14, false};
 };
 
@@ -110,6 +110,8 @@ const char *const kUsage =
     "  --summary=FILE      write the closing summary to FILE too (atomically)\n"
     "  --quick             smoke run: a few short iterations per benchmark, one repetition\n"
     "  --list              print every benchmark name and exit\n"
+    "  --icount            no timing: one iteration of each single-thread benchmark with\n"
+    "                      callgrind counting the kernel (tools/rcbench-icount runs it)\n"
     "  --help              this text\n"
     "Defaults: --benchmark_min_time=0.05 --benchmark_repetitions=3\n"
     "--benchmark_enable_random_interleaving=true (all overridable).\n"
@@ -160,6 +162,8 @@ Options parse(int &argc, char **argv)
             o.quick = true;
         } else if (flag == "--list" && !has_value) {
             o.list = true;
+        } else if (flag == "--icount" && !has_value) {
+            o.icount = true;
         } else if (flag == "--strategies") {
             o.strategies = split(need());
             for (const auto &s : o.strategies)
@@ -425,6 +429,39 @@ class Reporter : public benchmark::BenchmarkReporter {
     }
 };
 
+// --icount: each single-thread case once, outside Google Benchmark, its
+// kernel counted by callgrind (bench/harness.c); one line per case for
+// tools/rcbench-icount: "icount NAME OPS".
+int icount(const std::vector<Case> &cases, const Options &o)
+{
+    int status = 0;
+    for (const Case &c : cases) {
+        if (c.threads != 1)
+            continue;                    // counts of one thread are deterministic; of several, not
+        if (c.allocator != "none" && !alloc_backend_select(c.allocator.c_str())) {
+            std::fprintf(stderr, "rcbench: %s: %s\n", c.name.c_str(), alloc_backend_error());
+            return 1;
+        }
+        char err[256];
+        harness_t *h = harness_open(c.strategy, c.workload, c.threads, &o.params, err, sizeof err);
+        if (h == nullptr) {
+            std::fprintf(stderr, "rcbench: %s: %s\n", c.name.c_str(), err);
+            return 1;
+        }
+        unsigned long long ops = harness_iteration_ops(h);
+        harness_icount(h, c.name.c_str());
+        harness_figures_t f;
+        harness_close(h, &f);
+        if (f.error[0]) {
+            std::fprintf(stderr, "rcbench: %s: %s\n", c.name.c_str(), f.error);
+            status = 1;
+        }
+        std::printf("icount %s %llu\n", c.name.c_str(), ops);
+        std::fflush(stdout);
+    }
+    return status;
+}
+
 }  // namespace
 
 int main(int argc, char **argv)
@@ -488,6 +525,8 @@ int main(int argc, char **argv)
     }
     if (cases.empty())
         usage_error("--workloads", "no benchmark matches these flags");
+    if (o.icount)
+        return icount(cases, o);
 
     // The defaults come first: the user's own flags, later on the command
     // line, win.

@@ -11,10 +11,12 @@ set -eu
 # binutils for the objdump fast-path check, pkg-config); allocators compared
 # (jemalloc, mimalloc, tcmalloc); Google Benchmark and its compare.py; hwloc
 # for pinning; python3 for the report tools, python3-scipy for Google
-# Benchmark's compare.py (its Mann-Whitney U test), gnuplot-nox for the plots.
+# Benchmark's compare.py (its Mann-Whitney U test), gnuplot-nox for the plots,
+# valgrind for callgrind's client requests (bench/harness.c) and the
+# instruction counts of tools/rcbench-icount.
 PACKAGES="gcc g++ clang cmake ninja-build binutils pkg-config make
 libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
-libbenchmark-dev libbenchmark-tools libhwloc-dev python3 python3-scipy gnuplot-nox"
+libbenchmark-dev libbenchmark-tools libhwloc-dev python3 python3-scipy gnuplot-nox valgrind"
 
 if [ "${1:-}" = "--list" ]; then
     echo $PACKAGES
