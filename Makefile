@@ -6,7 +6,7 @@
 WERROR ?= $(if $(filter true 1 yes,$(CI)),ON,OFF)
 TEST_PRESETS ?= release debug asan tsan clang
 
-.PHONY: bench bench-alloc bench-gc test deps build-% test-% clean
+.PHONY: bench bench-alloc bench-gc gate gate-baseline gate-trial test deps build-% test-% clean
 
 # The suite: every workload x strategy x allocator, 1 thread and one per
 # core; the tidy CSV, the summary and the plots land in $(BENCH_OUT),
@@ -20,6 +20,16 @@ bench: deps build-release
 	./build/release/bench/rcbench --csv=$(BENCH_OUT)/rcbench.csv --summary=$(BENCH_OUT)/summary.txt \
 	    --benchmark_out=$(BENCH_JSON) --benchmark_out_format=json $(RCBENCH_FLAGS)
 	./tools/rcbench-plot $(BENCH_OUT)/rcbench.csv
+
+# The regression gate (instruction counts of the single-thread kernels
+# against results/<arch>/icount-baseline.csv; CI runs it after the tests),
+# the command that refreshes its baseline, and the trial that proves it.
+gate: deps build-release
+	./tools/rcbench-gate ./build/release/bench/rcbench
+gate-baseline: deps build-release
+	./tools/rcbench-gate --baseline ./build/release/bench/rcbench
+gate-trial: deps build-release
+	./tools/gate-trial.sh 10
 
 # The allocators alone, and the cycle detector against CPython's gc.
 bench-alloc: deps build-release

@@ -883,6 +883,13 @@ void *alloc_arena_malloc(size_t size)
         arena_page_t *pg = c->page;
         arena_block_t *b = pg->free;
         if (RC_LIKELY(b != NULL)) {
+#ifdef RC_INJECT_SLOWDOWN_ALLOC
+            /* The regression gate's trial only (tools/gate-trial.sh): a
+             * fast path 3 instructions (13%) longer, which the gate must
+             * flag. */
+            static _Thread_local volatile uint64_t inject;
+            inject = inject + 1;
+#endif
             block_unpoison(b, pg->block_size);
             pg->free = b->next;
             pg->used++;

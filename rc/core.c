@@ -23,6 +23,10 @@
 #include "base/fatal.h"
 #include "rc/rc.h"
 
+#ifdef RC_INJECT_SLOWDOWN_BIASED_OWNER
+RC_ATOMIC(uint64_t) _rc_inject_sink;     /* see rc/strategy/biased.h */
+#endif
+
 _Thread_local rc_thread_t *_rc_thread_tls;
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;

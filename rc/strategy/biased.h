@@ -100,11 +100,20 @@ static RC_ALWAYS_INLINE bool rc_biased_is_immortal(const rc_biased_obj_t *o)
            (at_load_relaxed(&m->shared) >> RC_BIASED_SHARED_SHIFT) >= RC_BIASED_SHARED_SATURATED;
 }
 
+#ifdef RC_INJECT_SLOWDOWN_BIASED_OWNER
+/* The regression gate's trial only (tools/gate-trial.sh): an extra atomic
+ * on the owner's path, which the gate must flag. */
+extern RC_ATOMIC(uint64_t) _rc_inject_sink;
+#endif
+
 static RC_ALWAYS_INLINE void rc_biased_incref(rc_biased_obj_t *o)
 {
     uint64_t w = at_load_relaxed(&o->owner_local);
     if (RC_LIKELY((w ^ _rc_biased_tid_hi) < RC_BIASED_LOCAL_IMMORTAL)) {
         at_store_relaxed(&o->owner_local, w + 1);        /* owner, mortal: single writer */
+#ifdef RC_INJECT_SLOWDOWN_BIASED_OWNER
+        at_fetch_add_relaxed(&_rc_inject_sink, 1);
+#endif
         return;
     }
     if (RC_UNLIKELY(w & RC_BIASED_LOCAL_IMMORTAL)) {    /* immortal (or poisoned): never written */
