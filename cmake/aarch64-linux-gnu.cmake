@@ -1,0 +1,55 @@
+# cmake/aarch64-linux-gnu.cmake — cross-build rcbench for aarch64 Linux with
+# Debian's cross compilers and its arm64 multiarch -dev packages
+# (tools/deps-arm64.sh installs both), and run its tests under qemu-aarch64.
+#
+# RCBENCH_ARM64_ATOMICS selects the atomics:
+#   lse   -march=armv8.1-a: the ARMv8.1 Large System Extensions (ldadd, cas)
+#   llsc  -march=armv8-a -mno-outline-atomics: load-exclusive/store-exclusive
+#         loops only (gcc's default would call libgcc's outline helpers,
+#         which pick LSE at run time: neither the one nor the other)
+# The presets arm64-lse and arm64-llsc set it.
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+set(triple aarch64-linux-gnu)
+set(CMAKE_C_COMPILER ${triple}-gcc)
+set(CMAKE_CXX_COMPILER ${triple}-g++)
+set(CMAKE_OBJDUMP ${triple}-objdump CACHE FILEPATH "")
+set(CMAKE_OBJCOPY ${triple}-objcopy CACHE FILEPATH "")
+set(CMAKE_AR ${triple}-ar CACHE FILEPATH "")
+
+# Headers and libraries: Debian's multiarch arm64 paths; programs: the host's.
+set(CMAKE_LIBRARY_ARCHITECTURE ${triple})
+# /opt/rcbench/arm64: libjemalloc-dev:arm64 unpacked by tools/deps-arm64.sh
+# (not installable beside the host's).
+set(CMAKE_FIND_ROOT_PATH /usr/${triple} /usr/lib/${triple} /usr /opt/rcbench/arm64)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/${triple}/pkgconfig:/usr/share/pkgconfig)
+set(ENV{PKG_CONFIG_SYSROOT_DIR} /)
+
+set(RCBENCH_ARM64_ATOMICS lse CACHE STRING "aarch64 atomics: lse or llsc")
+if(RCBENCH_ARM64_ATOMICS STREQUAL "lse")
+    set(arch_flags "-march=armv8.1-a")
+elseif(RCBENCH_ARM64_ATOMICS STREQUAL "llsc")
+    set(arch_flags "-march=armv8-a -mno-outline-atomics")
+else()
+    message(FATAL_ERROR "RCBENCH_ARM64_ATOMICS must be lse or llsc")
+endif()
+set(CMAKE_C_FLAGS_INIT "${arch_flags}")
+set(CMAKE_CXX_FLAGS_INIT "${arch_flags}")
+
+# ctest runs every test binary through qemu. -L: the cross sysroot's loader
+# and libc; LD_LIBRARY_PATH (qemu's -E) keeps the emulated loader on the
+# arm64 libraries: without it, qemu-aarch64 -L can hang in pthread_create
+# once Debian's libc6:arm64 is installed (seen on these machines). A cpu
+# model with LSE for the lse build, a plain v8.0 one for llsc, so each runs
+# what it was built for.
+if(RCBENCH_ARM64_ATOMICS STREQUAL "lse")
+    set(qemu_cpu max)
+else()
+    set(qemu_cpu cortex-a53)
+endif()
+set(CMAKE_CROSSCOMPILING_EMULATOR
+    qemu-aarch64;-cpu;${qemu_cpu};-L;/usr/${triple};-E;LD_LIBRARY_PATH=/usr/lib/${triple}:/usr/${triple}/lib)
