@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "bench/gcbench.h"
+#include "bench/gcheap.h"
 #include "gc/gc.h"
 #include "rc/rc.h"
 
@@ -28,15 +29,8 @@ static rc_obj_t *must(rc_obj_t *o)
 
 static void *heap_new(uint64_t n)
 {
-    gc_disable();                           /* the build itself is not measured */
-    rc_obj_t *root = must(rc_list_new());
-    for (uint64_t i = 1; i < n; i++) {
-        rc_obj_t *l = must(rc_list_new());
-        if (!rc_list_append(root, l))
-            must(NULL);
-        rc_decref(l);
-    }
-    gc_collect(2);                          /* settle: everything in the oldest generation */
+    void *root = bench_gc_heap_new(n, must);
+    gc_disable();                           /* heap_free enables it again */
     return root;
 }
 

@@ -183,7 +183,9 @@ bool report_check_path(const char *path, char *err, size_t errlen)
     return true;
 }
 
-bool report_write_csv(const char *path, char *err, size_t errlen)
+/* Writes what body writes to path atomically: a mkstemp file next to it,
+ * flushed and synced, then renamed over path. */
+static bool write_atomic(const char *path, void (*body)(FILE *f), char *err, size_t errlen)
 {
     char tmp[4096];
     int fd = tmp_open(path, tmp, sizeof tmp);
@@ -197,46 +199,36 @@ bool report_write_csv(const char *path, char *err, size_t errlen)
         return false;
     }
     (void)fchmod(fd, 0644);                 /* mkstemp's 0600 is not a report's mode */
+    body(f);
+    bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return false;
+    }
+    return true;
+}
+
+static void csv_body(FILE *f)
+{
     sort_rows();
     fputs(CSV_HEADER "\n", f);
     for (unsigned i = 0; i < nrows; i++)
         write_row(f, &rows[i]);
-    bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return false;
-    }
-    return true;
 }
 
-unsigned report_rows(void) { return nrows; }
+bool report_write_csv(const char *path, char *err, size_t errlen)
+{
+    return write_atomic(path, csv_body, err, errlen);
+}
 
 bool report_write_summary(const char *path, char *err, size_t errlen)
 {
-    char tmp[4096];
-    int fd = tmp_open(path, tmp, sizeof tmp);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-    if (f == NULL) {
-        snprintf(err, errlen, "cannot write next to %s: %s", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        return false;
-    }
-    (void)fchmod(fd, 0644);
-    report_summary(f);
-    bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return false;
-    }
-    return true;
+    return write_atomic(path, report_summary, err, errlen);
 }
+
+unsigned report_rows(void) { return nrows; }
 
 /* ---- summary ---------------------------------------------------------------- */
 

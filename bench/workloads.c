@@ -42,6 +42,7 @@
 #include <stdlib.h>
 
 #include "alloc/alloc.h"
+#include "bench/gcheap.h"
 #include "bench/workloads.h"
 #include "gc/gc.h"
 #include "rc/rc.h"
@@ -445,24 +446,7 @@ static uint64_t cyclic(void *ctx, unsigned thread, uint64_t n)
 
 /* ---- gc_pause --------------------------------------------------------------------- */
 
-static void *heap_new(uint64_t n)
-{
-    bool was = gc_is_enabled();
-    gc_disable();                            /* the build is not measured */
-    rc_obj_t *root = must(rc_list_new());
-    for (uint64_t i = 1; i < n; i++) {
-        rc_obj_t *l = must(rc_list_new());
-        if (!rc_list_append(root, l))
-            must(NULL);
-        rc_decref(l);
-        if ((i & 4095) == 0)
-            rc_safepoint();
-    }
-    gc_collect(2);                           /* settle: everything in the oldest generation */
-    if (was)
-        gc_enable();
-    return root;
-}
+static void *heap_new(uint64_t n) { return bench_gc_heap_new(n, must); }
 
 static void *heap_10k(const bench_params_t *p, unsigned t) { (void)p, (void)t; return heap_new(10000); }
 static void *heap_100k(const bench_params_t *p, unsigned t) { (void)p, (void)t; return heap_new(100000); }
