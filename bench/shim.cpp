@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <regex.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern "C" {
@@ -552,6 +553,7 @@ int main(int argc, char **argv)
         int fd = mkstemp(json_tmp);
         if (fd < 0)
             usage_error("--benchmark_out", "cannot write next to " + o.json + ": " + std::strerror(errno));
+        (void)fchmod(fd, 0644);          // mkstemp's 0600 is not a report's mode
         close(fd);
         std::signal(SIGINT, remove_tmp_and_die);
         std::signal(SIGTERM, remove_tmp_and_die);
