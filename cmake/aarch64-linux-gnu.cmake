@@ -41,9 +41,11 @@ set(CMAKE_C_FLAGS_INIT "${arch_flags}")
 set(CMAKE_CXX_FLAGS_INIT "${arch_flags}")
 
 # ctest runs every test binary through qemu. -L: the cross sysroot's loader
-# and libc; LD_LIBRARY_PATH (qemu's -E) keeps the emulated loader on the
-# arm64 libraries: without it, qemu-aarch64 -L can hang in pthread_create
-# once Debian's libc6:arm64 is installed (seen on these machines). A cpu
+# and libc; LD_LIBRARY_PATH (qemu's -E) puts the sysroot's libc first, then
+# the multiarch libraries (hwloc, ...): with the multiarch directory first,
+# the loader took libc6:arm64's libc against the sysroot's loader and
+# pthread_create hung forever (seen here: test_chain ran 4 minutes, 0.3 s
+# with this order). A cpu
 # model with LSE for the lse build, a plain v8.0 one for llsc, so each runs
 # what it was built for.
 if(RCBENCH_ARM64_ATOMICS STREQUAL "lse")
@@ -52,4 +54,4 @@ else()
     set(qemu_cpu cortex-a53)
 endif()
 set(CMAKE_CROSSCOMPILING_EMULATOR
-    qemu-aarch64;-cpu;${qemu_cpu};-L;/usr/${triple};-E;LD_LIBRARY_PATH=/usr/lib/${triple}:/usr/${triple}/lib)
+    qemu-aarch64;-cpu;${qemu_cpu};-L;/usr/${triple};-E;LD_LIBRARY_PATH=/usr/${triple}/lib:/usr/lib/${triple})
