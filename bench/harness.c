@@ -237,7 +237,7 @@ typedef struct worker {
     unsigned k;
     pthread_t thread;
     int pu;                              /* OS index pinned to, -1 none */
-    uint64_t t0, t1, cpu_ns, sum;
+    uint64_t cpu_ns, sum;
     gap_t gaps[MAX_GAPS];
     unsigned ngaps;
     uint64_t lost_ns;
@@ -261,7 +261,7 @@ struct harness {
     uint64_t epoch0;                     /* deferred: the epoch at the start */
     uint64_t live0;                      /* objects live before setup (a leak of an earlier run) */
     bool collect;                        /* harness_icount: callgrind collects around the kernel */
-    double cpu_ns;
+    harness_figures_t cal;               /* the calibration at open, until close */
     hwloc_bitmap_t saved;                /* the driver's binding before the run */
     worker_t *wk;
 };
@@ -296,13 +296,11 @@ static void do_chunk(worker_t *me)
     if (h->s)
         h->s->attach();
     uint64_t c0 = thread_cpu_ns();
-    me->t0 = rc_now_ns();
     if (h->collect)
         CALLGRIND_TOGGLE_COLLECT;        /* count the kernel's instructions, nothing else */
     me->sum += h->w->run(h->ctx, me->k, h->chunk);
     if (h->collect)
         CALLGRIND_TOGGLE_COLLECT;
-    me->t1 = rc_now_ns();
     me->cpu_ns += thread_cpu_ns() - c0;
     if (h->s)
         h->s->detach();
@@ -466,8 +464,6 @@ static void calibrate(struct harness *h, harness_figures_t *f, bool quick)
     }
 }
 
-static harness_figures_t open_figures;   /* the calibration, until close */
-
 harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, unsigned threads,
                         const bench_params_t *p, char *err, size_t errlen)
 {
@@ -520,8 +516,7 @@ harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, un
     /* acquire: pairs with each worker's release after pinning. */
     while (at_load_acquire(&h->done) < threads - 1)
         relax(&spins);
-    memset(&open_figures, 0, sizeof open_figures);
-    calibrate(h, &open_figures, p->quick);
+    calibrate(h, &h->cal, p->quick);
     return h;
 }
 
@@ -554,7 +549,7 @@ void harness_icount(harness_t *h, const char *name)
 
 void harness_close(harness_t *h, harness_figures_t *out)
 {
-    *out = open_figures;
+    *out = h->cal;
     command(h, CMD_EXIT);
     for (unsigned k = 1; k < h->threads; k++)
         pthread_join(h->wk[k].thread, NULL);

@@ -286,22 +286,22 @@ struct Case {
     unsigned threads;
 };
 
+// A run that cannot start: reported as an error, no iteration timed.
+void skip(benchmark::State &state, const char *why)
+{
+    state.SkipWithError(why);
+    for (auto _ : state) {
+    }
+}
+
 void run_case(benchmark::State &state, const Case &c, const Options &o)
 {
-    if (c.allocator != "none" && !alloc_backend_select(c.allocator.c_str())) {
-        state.SkipWithError(alloc_backend_error());
-        for (auto _ : state) {
-        }
-        return;
-    }
+    if (c.allocator != "none" && !alloc_backend_select(c.allocator.c_str()))
+        return skip(state, alloc_backend_error());
     char err[256];
     harness_t *h = harness_open(c.strategy, c.workload, c.threads, &o.params, err, sizeof err);
-    if (h == nullptr) {
-        state.SkipWithError(err);
-        for (auto _ : state) {
-        }
-        return;
-    }
+    if (h == nullptr)
+        return skip(state, err);
     const uint64_t per_iter = harness_iteration_ops(h);
     const double started = (double)std::time(nullptr);
     for (auto _ : state)
@@ -341,7 +341,7 @@ double counter(const benchmark::BenchmarkReporter::Run &r, const char *name)
     return it == r.counters.end() ? NAN : it->second.value;
 }
 
-// Google Benchmark's display reporter (console, json or csv, as
+// Google Benchmark's display reporter (console or json, as
 // --benchmark_format says), plus a CSV row per finished run (not the
 // aggregates).
 class Reporter : public benchmark::BenchmarkReporter {

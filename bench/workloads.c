@@ -234,7 +234,6 @@ static uint64_t list_churn(void *ctx, unsigned thread, uint64_t n)
 
 typedef struct tree_ctx {
     unsigned depth;
-    bool gc;                                 /* the cycle detector runs (tree_gc) */
 } tree_ctx_t;
 
 /* Trees are acyclic: "tree" runs with the cycle detector off (as a
@@ -247,7 +246,6 @@ static void *tree_setup_gc(bool gc, const bench_params_t *p)
 {
     tree_ctx_t *c = must_mem(malloc(sizeof *c));
     c->depth = p->tree_depth;
-    c->gc = gc;
     if (!gc)
         gc_disable();
     return c;
