@@ -134,6 +134,17 @@ static bool mimalloc_load(alloc_backend_t *b)
     return peer_dlopen(b, RC_ALLOC_MIMALLOC_SONAME, "mi_malloc", "mi_free_size") && peer_warm(b);
 }
 
+/* tcmalloc's thread cache is initial-exec TLS aligned to 64 bytes, so a
+ * dlopen must place it in the static TLS block, and glibc refuses any block
+ * aligned more than the largest alignment the block had at start-up
+ * (_dl_try_allocate_static_tls: l_tls_align > dl_tls_static_align). On
+ * x86-64 the thread control block itself is 64-aligned; on aarch64 it is
+ * 16, so the dlopen failed there with "cannot allocate memory in static TLS
+ * block" whatever glibc.rtld.optional_static_tls said. This variable, never
+ * read, raises the executable's static TLS alignment to 64 (it lives in the
+ * executable: the alloc library is static). */
+__attribute__((used)) static _Thread_local _Alignas(64) char tls_align_for_tcmalloc;
+
 static bool tcmalloc_load(alloc_backend_t *b)
 {
     return peer_dlopen(b, RC_ALLOC_TCMALLOC_SONAME, "tc_malloc", "tc_free_sized") && peer_warm(b);
