@@ -15,6 +15,7 @@ Prints FAIL lines and exits 1 on the first problem; exit 0 when all hold.
 """
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
@@ -35,7 +36,9 @@ def main():
     if len(sys.argv) < 4:
         fail("usage: rcbench_check.py RCBENCH CSV JSON [flags]")
     exe, csv_path, json_path, flags = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-    listed = subprocess.run([exe, "--list"] + flags, capture_output=True, text=True, check=True).stdout.split()
+    # RCBENCH_RUN: the emulator prefix of a cross build (bench/CMakeLists.txt).
+    run = os.environ.get("RCBENCH_RUN", "").split()
+    listed = subprocess.run(run + [exe, "--list"] + flags, capture_output=True, text=True, check=True).stdout.split()
     if not listed:
         fail("--list printed nothing")
     with open(csv_path, newline="") as f:
