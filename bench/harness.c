@@ -32,6 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#if defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 #include <time.h>
 #include <valgrind/callgrind.h>
 
@@ -187,12 +191,21 @@ const char *harness_revision(void)
 #endif
 }
 
+/* Which atomic instructions the build's read-modify-writes are (the
+ * `atomics` column; RCBENCH_ARM64_ATOMICS in CMakeLists.txt):
+ *   lse           built for v8.1: ldadd/cas inline;
+ *   llsc          built for v8.0 without outline atomics: ldxr/stxr loops;
+ *   outline-lse,  the compiler's default: calls into libgcc's helpers, which
+ *   outline-llsc  use LSE when the kernel reports HWCAP_ATOMICS (as read
+ *                 here), LL/SC otherwise. */
 const char *harness_atomics(void)
 {
 #if defined(__aarch64__) && defined(__ARM_FEATURE_ATOMICS)
     return "lse";
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && defined(RC_ARM64_INLINE_LLSC)
     return "llsc";
+#elif defined(__aarch64__)
+    return (getauxval(AT_HWCAP) & HWCAP_ATOMICS) ? "outline-lse" : "outline-llsc";
 #elif defined(__x86_64__)
     return "x86-lock";
 #else

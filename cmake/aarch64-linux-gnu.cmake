@@ -2,12 +2,9 @@
 # Debian's cross compilers and its arm64 multiarch -dev packages
 # (tools/deps-arm64.sh installs both), and run its tests under qemu-aarch64.
 #
-# RCBENCH_ARM64_ATOMICS selects the atomics:
-#   lse   -march=armv8.1-a: the ARMv8.1 Large System Extensions (ldadd, cas)
-#   llsc  -march=armv8-a -mno-outline-atomics: load-exclusive/store-exclusive
-#         loops only (gcc's default would call libgcc's outline helpers,
-#         which pick LSE at run time: neither the one nor the other)
-# The presets arm64-lse and arm64-llsc set it.
+# RCBENCH_ARM64_ATOMICS (lse or llsc; the presets arm64-lse and arm64-llsc
+# set it) picks the atomics; the top-level CMakeLists.txt turns it into
+# compiler flags, as for a native aarch64 build. Here it picks qemu's cpu.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(triple aarch64-linux-gnu)
@@ -29,17 +26,6 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/${triple}/pkgconfig:/usr/share/pkgconfig)
 set(ENV{PKG_CONFIG_SYSROOT_DIR} /)
 
-set(RCBENCH_ARM64_ATOMICS lse CACHE STRING "aarch64 atomics: lse or llsc")
-if(RCBENCH_ARM64_ATOMICS STREQUAL "lse")
-    set(arch_flags "-march=armv8.1-a")
-elseif(RCBENCH_ARM64_ATOMICS STREQUAL "llsc")
-    set(arch_flags "-march=armv8-a -mno-outline-atomics")
-else()
-    message(FATAL_ERROR "RCBENCH_ARM64_ATOMICS must be lse or llsc")
-endif()
-set(CMAKE_C_FLAGS_INIT "${arch_flags}")
-set(CMAKE_CXX_FLAGS_INIT "${arch_flags}")
-
 # ctest runs every test binary through qemu. -L: the cross sysroot's loader
 # and libc; LD_LIBRARY_PATH (qemu's -E) puts the sysroot's libc first, then
 # the multiarch libraries (hwloc, ...): with the multiarch directory first,
@@ -48,7 +34,7 @@ set(CMAKE_CXX_FLAGS_INIT "${arch_flags}")
 # with this order). A cpu
 # model with LSE for the lse build, a plain v8.0 one for llsc, so each runs
 # what it was built for.
-if(RCBENCH_ARM64_ATOMICS STREQUAL "lse")
+if(NOT RCBENCH_ARM64_ATOMICS STREQUAL "llsc")
     set(qemu_cpu max)
 else()
     set(qemu_cpu cortex-a53)
