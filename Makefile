@@ -4,9 +4,12 @@
 #
 # CI=true (as CI sets it) builds with -Werror; WERROR=ON|OFF overrides.
 WERROR ?= $(if $(filter true 1 yes,$(CI)),ON,OFF)
-TEST_PRESETS ?= release debug asan tsan clang
+# The aarch64 presets cross-build with Debian's cross gcc and run every test
+# under qemu-aarch64 (tools/deps-arm64.sh installs what they need).
+TEST_PRESETS ?= release debug asan tsan clang arm64-lse arm64-llsc
 
-.PHONY: bench bench-alloc bench-gc gate gate-baseline gate-trial test deps build-% test-% clean
+.SECONDARY:
+.PHONY: bench bench-alloc bench-gc gate gate-baseline gate-trial test deps deps-arm64 build-% test-% clean
 
 # The suite: every workload x strategy x allocator, 1 thread and one per
 # core; the tidy CSV, the summary and the plots land in $(BENCH_OUT),
@@ -43,9 +46,17 @@ test: deps $(addprefix test-,$(TEST_PRESETS))
 deps:
 	@./tools/deps.sh
 
+deps-arm64: deps
+	@./tools/deps-arm64.sh
+
 build-%: deps
 	cmake --preset $* -DRCBENCH_WERROR=$(WERROR) >/dev/null
 	cmake --build --preset $*
+
+# (GNU make takes the rule with the shorter stem: this one for arm64-*.)
+build-arm64-%: deps-arm64
+	cmake --preset arm64-$* -DRCBENCH_WERROR=$(WERROR) >/dev/null
+	cmake --build --preset arm64-$*
 
 test-%: build-%
 	ctest --preset $*
