@@ -1,13 +1,15 @@
 /* bench/gcbench.c — rcbench-gc: the cycle detector's cost, every strategy,
  * against CPython's own gc on a heap of the same shape, in the same run.
  *
- * Full collections: for each heap size n, a list holding n - 1 empty
- * lists (n tracked containers, all reachable) is built under every
+ * Full collections: for each heap size n, the heap of bench/gcheap.h (a
+ * list holding n - 1 lists, every 8th holding itself: n tracked
+ * containers, all reachable) is built under every
  * strategy, then each strategy's gc_collect(2) is timed REPS times, the
  * repetitions interleaved across strategies; the median pause, ns per
  * examined object, and the pause's ratio to the smallest heap's (linear
  * growth: the ratio of the sizes). CPython: the system python3 (or
- * --python PATH) builds `[[] for _ in range(n - 1)]` with gc disabled and
+ * --python PATH) builds `[[] for _ in range(n - 1)]`, every 8th holding
+ * itself, with gc disabled, and
  * times gc.collect() the same way; per object means per object gc tracks,
  * interpreter's own included (len(gc.get_objects())).
  * Young collections: 2-tuples of fresh ints kept in lists of 10000 that are
@@ -71,6 +73,8 @@ static const char *const python_script =
     "for n in map(int, sys.argv[2:]):\n"
     "    gc.disable()\n"
     "    x = [[] for _ in range(n - 1)]\n"
+    "    for l in x[::8]:\n"
+    "        l.append(l)\n"
     "    gc.collect()\n"
     "    ts = []\n"
     "    for _ in range(reps):\n"
@@ -114,7 +118,7 @@ int main(int argc, char **argv)
         }
     }
 
-    printf("rcbench-gc: full collections of a list of n - 1 empty lists (n tracked containers), "
+    printf("rcbench-gc: full collections of a list of n - 1 lists, every 8th holding itself (n tracked containers), "
            "median of %" PRIu64 ", repetitions interleaved across strategies; GC header %d bytes\n",
            reps, RC_GC_HEAD_BYTES);
     printf("%-9s %9s %9s %10s %10s %8s\n", "strategy", "n", "examined", "pause ms", "ns/object", "/first");

@@ -1,6 +1,8 @@
 /* bench/gcheap.h — the live heap the cycle detector's benchmarks collect:
- * a list holding n - 1 empty lists, so n tracked containers, all
- * reachable (the shape rcbench-gc also builds in CPython). Built with
+ * a list holding n - 1 lists, every 8th of which holds itself (a live
+ * cycle; the others are empty), so n tracked containers, all reachable.
+ * rcbench-gc and the cpython-gc peer (bench/peers.c) build the same shape
+ * in CPython. Dropping the root leaves the cycles to a collection. Built with
  * automatic collection off (the build is not measured), then settled in
  * the oldest generation by one full collection; the collector's enabled
  * state is left as it was. Included by flavoured sources (bench/
@@ -21,7 +23,7 @@ static inline rc_obj_t *bench_gc_heap_new(uint64_t n, rc_obj_t *(*must)(rc_obj_t
     rc_obj_t *root = must(rc_list_new());
     for (uint64_t i = 1; i < n; i++) {
         rc_obj_t *l = must(rc_list_new());
-        if (!rc_list_append(root, l))
+        if (!rc_list_append(root, l) || ((i - 1) % 8 == 0 && !rc_list_append(l, l)))
             must(NULL);
         rc_decref(l);
         if ((i & 4095) == 0)

@@ -1,9 +1,10 @@
 /* bench/gckernels.c — the cycle detector's workloads, compiled per strategy
  * (for rcbench-gc, bench/gcbench.c).
  *
- *   heap_new(n)      a list holding n - 1 empty lists: n tracked
- *                    containers, all reachable (the shape gcbench also
- *                    builds in CPython);
+ *   heap_new(n)      bench/gcheap.h's heap (n - 1 lists, every 8th
+ *                    holding itself): n tracked containers, all
+ *                    reachable (the shape gcbench also builds in
+ *                    CPython);
  *   full_collect     gc_collect(2) on it: ns, and objects examined;
  *   churn(ops)       young-generation collections at the default
  *                    thresholds: 2-tuples of fresh ints appended to a list
@@ -37,6 +38,7 @@ static void *heap_new(uint64_t n)
 static void heap_free(void *root)
 {
     rc_decref(root);
+    gc_collect(2);                          /* the self-holding lists */
     rc_safepoint();
     gc_enable();
 }
