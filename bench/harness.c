@@ -306,8 +306,7 @@ static void do_chunk(worker_t *me)
 {
     struct harness *h = me->h;
     start_barrier(h, (unsigned)h->iterations + 1);
-    if (h->s)
-        h->s->attach();
+    h->s->attach();
     uint64_t c0 = thread_cpu_ns();
     if (h->collect)
         CALLGRIND_TOGGLE_COLLECT;        /* count the kernel's instructions, nothing else */
@@ -315,8 +314,7 @@ static void do_chunk(worker_t *me)
     if (h->collect)
         CALLGRIND_TOGGLE_COLLECT;
     me->cpu_ns += thread_cpu_ns() - c0;
-    if (h->s)
-        h->s->detach();
+    h->s->detach();
 }
 
 static void do_probe(worker_t *me)
@@ -503,19 +501,15 @@ harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, un
     }
     rss_peak_reset();
     h->live0 = rc_stats_get().live;
-    if (s) {
-        s->attach();
-        h->ctx = w->setup ? w->setup(p, threads) : NULL;
-        s->quiesce();                    /* what setup left to free is not the run's */
-        s->gc_reset();
-        s->detach();
-        if (s->figures_reset) {          /* no worker yet: nothing else attached */
-            uint64_t peak, delay;
-            s->figures_reset();
-            s->figures(&h->epoch0, &peak, &delay);
-        }
-    } else {
-        h->ctx = w->setup ? w->setup(p, threads) : NULL;
+    s->attach();
+    h->ctx = w->setup ? w->setup(p, threads) : NULL;
+    s->quiesce();                        /* what setup left to free is not the run's */
+    s->gc_reset();
+    s->detach();
+    if (s->figures_reset) {              /* no worker yet: nothing else attached */
+        uint64_t peak, delay;
+        s->figures_reset();
+        s->figures(&h->epoch0, &peak, &delay);
     }
     for (unsigned k = 0; k < threads; k++) {
         wk[k].h = h;
@@ -550,6 +544,11 @@ void harness_iteration(harness_t *h)
     h->wall_ns += rc_now_ns() - t0;
     h->iterations++;
     h->ops += harness_iteration_ops(h);
+}
+
+uint64_t harness_self_ns(const harness_t *h)
+{
+    return h->s->self_ns ? h->s->self_ns(h->ctx) : 0;
 }
 
 void harness_icount(harness_t *h, const char *name)
@@ -592,26 +591,24 @@ void harness_close(harness_t *h, harness_figures_t *out)
         hwloc_bitmap_free(h->saved);
     }
     out->error[0] = '\0';
-    if (h->s) {
-        h->s->gc_figures(&out->gc_collections, &out->gc_p50_ns, &out->gc_p99_ns, &out->gc_max_ns);
-        out->deferred = h->s->figures != NULL;
-        if (out->deferred) {
-            h->s->figures(&out->epochs, &out->buffer_peak_bytes, &out->max_delay_epochs);
-            out->epochs -= h->epoch0;
-        }
-        h->s->attach();
-        if (h->w->teardown)
-            h->w->teardown(h->ctx);
-        h->s->quiesce();
-        h->s->detach();
-        rc_stats_t st = rc_stats_get();
-        if (st.live != h->live0)
-            snprintf(out->error, sizeof out->error,
-                     "leak check: %lld objects still live after the run (%llu before it)",
-                     (long long)(st.live - h->live0), (unsigned long long)h->live0);
-    } else if (h->w->teardown) {
-        h->w->teardown(h->ctx);
+    h->s->gc_figures(&out->gc_collections, &out->gc_p50_ns, &out->gc_p99_ns, &out->gc_max_ns);
+    out->deferred = h->s->figures != NULL;
+    if (out->deferred) {
+        h->s->figures(&out->epochs, &out->buffer_peak_bytes, &out->max_delay_epochs);
+        out->epochs -= h->epoch0;
     }
+    h->s->attach();
+    out->gc_tracked = h->s->gc_tracked ? (int64_t)h->s->gc_tracked(h->ctx) : -1;
+    if (h->w->teardown)
+        h->w->teardown(h->ctx);
+    h->s->quiesce();
+    h->s->detach();
+    /* Peers make no rcbench objects, so for them this holds trivially. */
+    rc_stats_t st = rc_stats_get();
+    if (st.live != h->live0)
+        snprintf(out->error, sizeof out->error,
+                 "leak check: %lld objects still live after the run (%llu before it)",
+                 (long long)(st.live - h->live0), (unsigned long long)h->live0);
     out->peak_rss_kib = rss_peak_kib();
     uint64_t sink = 0;
     for (unsigned k = 0; k < h->threads; k++)

@@ -30,9 +30,12 @@
 extern "C" {
 #endif
 
-/* Every strategy built (RC_FOR_EACH_STRATEGY order). */
+/* Every strategy built (RC_FOR_EACH_STRATEGY order), and the peers
+ * (bench/peers.c). */
 extern const bench_strategy_t *const harness_strategies[];
 extern const unsigned harness_nstrategies;
+extern const bench_strategy_t *const harness_peers[];
+extern const unsigned harness_npeers;
 
 typedef struct harness harness_t;
 
@@ -46,12 +49,13 @@ typedef struct harness_figures {
     char binding[512];                   /* "pu0;pu1" (OS indices), or "none"; "+" ends a cut list */
     uint64_t peak_rss_kib;
     uint64_t gc_collections, gc_p50_ns, gc_p99_ns, gc_max_ns;
+    int64_t gc_tracked;                  /* containers tracked at the end; -1: not reported */
     bool deferred;                       /* the three below are set */
     uint64_t epochs, buffer_peak_bytes, max_delay_epochs;
     char error[200];                     /* "" or why the run is not a number (a leak) */
 } harness_figures_t;
 
-/* Starts a run: s is NULL for a strategy-neutral workload. Returns NULL
+/* Starts a run of w (one of s's workloads). Returns NULL
  * with a one-line reason in err when it cannot start. */
 harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, unsigned threads,
                         const bench_params_t *p, char *err, size_t errlen);
@@ -60,6 +64,9 @@ harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, un
 uint64_t harness_iteration_ops(const harness_t *h);
 uint64_t harness_thread_ops(const harness_t *h);
 void harness_iteration(harness_t *h);
+/* For a strategy that times its kernels itself (self_ns): the ns the
+ * last iteration's kernel measured. */
+uint64_t harness_self_ns(const harness_t *h);
 /* One iteration with callgrind collecting only inside the kernel (run
  * under `valgrind --tool=callgrind --collect-atstart=no`; outside valgrind
  * the requests do nothing), then a dump of the counts named `name`. */
@@ -90,6 +97,8 @@ typedef struct report_row {
     unsigned header_bytes;
     uint64_t gc_collections;
     double gc_p50_us, gc_p99_us, gc_max_us;
+    int64_t gc_tracked;                  /* -1: not reported */
+    bool peer;
     char binding[512];
     double availability, overlap, c2c_ns;
     char timestamp[32];

@@ -31,7 +31,8 @@
     "workload,strategy,allocator,threads,repetition,iterations,ns_per_op,ops_per_sec,"          \
     "cpu_ns_per_op,peak_rss_kib,header_bytes,gc_collections,gc_pause_p50_us,gc_pause_p99_us,"   \
     "gc_pause_max_us,binding,arch,cpu_model,compiler,revision,timestamp,availability,overlap,"  \
-    "c2c_ns,atomics,deferred_epochs,deferred_buffer_peak_kib,deferred_max_delay_epochs,error"
+    "c2c_ns,atomics,deferred_epochs,deferred_buffer_peak_kib,deferred_max_delay_epochs,gc_tracked,"  \
+    "peer,error"
 #define NEAR_NS     150.0
 #define LOW_OVERLAP 0.9
 
@@ -147,6 +148,8 @@ static void write_row(FILE *f, const report_row_t *r)
     num(f, (double)r->deferred_epochs, 0, ok && r->deferred);
     num(f, (double)r->deferred_buffer_peak_kib, 0, ok && r->deferred);
     num(f, (double)r->deferred_max_delay_epochs, 0, ok && r->deferred);
+    num(f, (double)r->gc_tracked, 0, ok && r->gc_tracked >= 0);
+    field(f, r->peer ? "yes" : "no", false);
     field(f, r->error, true);
 }
 
@@ -247,7 +250,8 @@ static const char *placement(const report_row_t *r)
     return r->c2c_ns < NEAR_NS ? "near" : "far";
 }
 
-/* The median ns per op of the runs matching (w, s, a, t, place); sets
+/* The median ns per op of the runs matching (w, s, a, t, place; a NULL
+ * place matches any); sets
  * *low when one of them had a low overlap. NAN when there is none. */
 static double median(const char *w, const char *s, const char *a, unsigned t, const char *place, bool *low)
 {
@@ -256,7 +260,7 @@ static double median(const char *w, const char *s, const char *a, unsigned t, co
     for (unsigned i = 0; i < nrows && n < 256; i++) {
         const report_row_t *r = &rows[i];
         if (r->error[0] || strcmp(r->workload, w) || strcmp(r->strategy, s) || strcmp(r->allocator, a) ||
-            r->threads != t || strcmp(placement(r), place))
+            r->threads != t || (place && strcmp(placement(r), place)))
             continue;
         v[n++] = r->ns_per_op;
         if (r->threads > 1 && r->overlap < LOW_OVERLAP)
@@ -276,6 +280,107 @@ static bool seen_before(unsigned i, size_t off, size_t len)
     return false;
 }
 
+static bool is_peer(const char *strategy)
+{
+    for (unsigned i = 0; i < nrows; i++)
+        if (strcmp(rows[i].strategy, strategy) == 0)
+            return rows[i].peer;
+    return false;
+}
+
+/* The median gc_tracked of the runs matching (w, s, a, t); 0 if none. */
+static double tracked(const char *w, const char *s, const char *a, unsigned t)
+{
+    double v[256];
+    unsigned n = 0;
+    for (unsigned i = 0; i < nrows && n < 256; i++) {
+        const report_row_t *r = &rows[i];
+        if (!r->error[0] && r->gc_tracked > 0 && !strcmp(r->workload, w) && !strcmp(r->strategy, s) &&
+            !strcmp(r->allocator, a) && r->threads == t)
+            v[n++] = (double)r->gc_tracked;
+    }
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Per workload that has peers: each rcbench strategy on the arena (or,
+ * without arena rows, the first allocator it ran on) against each peer
+ * series (strategy/allocator) at the same thread count, as peer time over
+ * the strategy's: above 1, the strategy is that many times faster. Every
+ * repetition counts, whatever its placement. The gc_pause workloads
+ * compare time per tracked container (CPython also tracks its own
+ * objects). */
+static void versus_peers(FILE *out, const char *const *strat, unsigned ns)
+{
+    bool header = false;
+    for (unsigned i = 0; i < nrows; i++) {
+        const char *w = rows[i].workload;
+        if (seen_before(i, offsetof(report_row_t, workload), sizeof rows[i].workload))
+            continue;
+        /* The peer series of w, in row order. */
+        const report_row_t *peer[32];
+        unsigned np = 0;
+        for (unsigned j = 0; j < nrows && np < 32; j++) {
+            if (!rows[j].peer || strcmp(rows[j].workload, w))
+                continue;
+            bool dup = false;
+            for (unsigned k = 0; k < np && !dup; k++)
+                dup = !strcmp(peer[k]->strategy, rows[j].strategy) && !strcmp(peer[k]->allocator, rows[j].allocator);
+            if (!dup)
+                peer[np++] = &rows[j];
+        }
+        bool ours = false;
+        for (unsigned j = 0; j < nrows && !ours; j++)
+            ours = !rows[j].peer && !strcmp(rows[j].workload, w);
+        if (np == 0 || !ours)
+            continue;
+        if (!header) {
+            fprintf(out, "\nVersus the peers: peer time over the strategy's, same workload and threads "
+                         "(above 1: the strategy is that many times faster).\n");
+            header = true;
+        }
+        bool per_object = strncmp(w, "gc_pause", 8) == 0;
+        fprintf(out, "\n%s%s\n  %-20s %-7s", w, per_object ? " (per tracked container)" : "", "strategy/allocator",
+                "threads");
+        for (unsigned k = 0; k < np; k++) {
+            char head[64];
+            snprintf(head, sizeof head, "%s/%s", peer[k]->strategy, peer[k]->allocator);
+            fprintf(out, " %16s", head);
+        }
+        fprintf(out, "\n");
+        for (unsigned t = 1; t <= 1024; t++) {
+            for (unsigned si = 0; si < ns; si++) {
+                if (is_peer(strat[si]))
+                    continue;
+                const char *a = NULL;      /* the arena, or the first allocator with rows */
+                for (unsigned j = 0; j < nrows; j++)
+                    if (!strcmp(rows[j].workload, w) && !strcmp(rows[j].strategy, strat[si]) &&
+                        rows[j].threads == t && (a == NULL || !strcmp(rows[j].allocator, "arena")))
+                        a = rows[j].allocator;
+                bool low = false;
+                double mine = a ? median(w, strat[si], a, t, NULL, &low) : NAN;
+                if (isnan(mine))
+                    continue;
+                double my_tracked = per_object ? tracked(w, strat[si], a, t) : 1;
+                char name[64];
+                snprintf(name, sizeof name, "%s/%s", strat[si], a);
+                fprintf(out, "  %-20s %-7u", name, t);
+                for (unsigned k = 0; k < np; k++) {
+                    double theirs = median(w, peer[k]->strategy, peer[k]->allocator, t, NULL, &low);
+                    double their_tracked = per_object ? tracked(w, peer[k]->strategy, peer[k]->allocator, t) : 1;
+                    if (isnan(theirs) || my_tracked <= 0 || their_tracked <= 0)
+                        fprintf(out, " %16s", "-");
+                    else
+                        fprintf(out, " %15.2fx", (theirs / their_tracked) / (mine / my_tracked));
+                }
+                fprintf(out, "\n");
+            }
+        }
+    }
+}
+
 void report_summary(FILE *out)
 {
     if (nrows == 0)
@@ -291,6 +396,8 @@ void report_summary(FILE *out)
            "(lower is faster).\n'!' marks a cell where the threads ran together less than %.0f%% of the "
            "calibration window; near/far: round trip between the first two threads under/over %.0f ns.\n",
            LOW_OVERLAP * 100, NEAR_NS);
+    fprintf(out, "* a peer, not an rcbench strategy: none (no counting: malloc/free), shared_ptr (C++ "
+                 "std::shared_ptr), boehm (Boehm GC), cpython-gc (CPython's gc.collect()).\n");
     static const char *places[] = { "", "near", "far" };
     for (unsigned i = 0; i < nrows; i++) {
         const char *w = rows[i].workload;
@@ -305,8 +412,11 @@ void report_summary(FILE *out)
                     break;
                 }
         fprintf(out, "\n%s\n  %-10s %-7s %-5s %12s", w, "allocator", "threads", "place", "atomic ns");
-        for (unsigned s = 0; s < nh; s++)
-            fprintf(out, " %10s", here[s]);
+        for (unsigned s = 0; s < nh; s++) {
+            char head[32];
+            snprintf(head, sizeof head, "%s%s", here[s], is_peer(here[s]) ? "*" : "");
+            fprintf(out, " %10s", head);
+        }
         fprintf(out, "\n");
         for (unsigned j = 0; j < nrows; j++) {
             const report_row_t *r = &rows[j];
@@ -346,6 +456,7 @@ void report_summary(FILE *out)
             }
         }
     }
+    versus_peers(out, strat, ns);
     unsigned errors = report_errors();
     if (errors) {
         fprintf(out, "\n%u run(s) reported as errors, not numbers:\n", errors);

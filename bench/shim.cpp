@@ -1,5 +1,6 @@
-// bench/shim.cpp — rcbench's entry point: the C++ shim to Google Benchmark,
-// the only C++ in the project.
+// bench/shim.cpp — rcbench's entry point: the C++ shim to Google Benchmark.
+// With bench/peer_shared_ptr.cpp (the std::shared_ptr peer, C++ by
+// nature), the only C++ in the project.
 //
 // It parses the suite's own flags, registers every workload x strategy x
 // allocator x threads as a benchmark named workload/strategy/allocator/
@@ -99,10 +100,21 @@ bool contains(const std::vector<std::string> &v, const std::string &x)
     return false;
 }
 
+// rcbench's strategies, then the peers: the order of the report's columns.
+std::vector<const bench_strategy_t *> tables()
+{
+    std::vector<const bench_strategy_t *> t(harness_strategies, harness_strategies + harness_nstrategies);
+    t.insert(t.end(), harness_peers, harness_peers + harness_npeers);
+    return t;
+}
+
 const char *const kUsage =
     "usage: rcbench [options] [Google Benchmark flags]\n"
-    "  --strategies=LIST   plain,atomic,biased,deferred and none (the strategy-neutral\n"
-    "                      workloads: alloc_pairs, empty); default all\n"
+    "  --strategies=LIST   plain,atomic,biased,deferred, and the peers: none (no counting:\n"
+    "                      malloc/free trees, alloc_pairs, empty), shared_ptr (trees, handoff),\n"
+    "                      boehm (trees), cpython-gc (gc_pause); default all. A peer with an\n"
+    "                      allocator of its own (shared_ptr: glibc, boehm, cpython-gc) runs\n"
+    "                      once whatever --allocators says\n"
     "  --allocators=LIST   arena,glibc,jemalloc,mimalloc,tcmalloc (what this build has); default all\n"
     "  --workloads=LIST    workload names (gc_pause: every heap size); default all\n"
     "  --threads=LIST      thread counts, e.g. 1,2; default 1 and one per core\n"
@@ -124,16 +136,14 @@ const char *const kUsage =
 Options parse(int &argc, char **argv)
 {
     Options o;
-    std::vector<std::string> all_strategies;
-    for (unsigned i = 0; i < harness_nstrategies; i++)
-        all_strategies.push_back(harness_strategies[i]->name);
-    all_strategies.push_back("none");
+    std::vector<std::string> all_strategies, all_workloads;
+    for (const bench_strategy_t *t : tables()) {
+        all_strategies.push_back(t->name);
+        for (unsigned i = 0; i < t->nworkloads; i++)
+            if (!contains(all_workloads, t->w[i].name))
+                all_workloads.push_back(t->w[i].name);
+    }
     std::vector<std::string> all_allocators = split(alloc_backend_names());
-    std::vector<std::string> all_workloads;
-    for (unsigned i = 0; i < harness_strategies[0]->nworkloads; i++)
-        all_workloads.push_back(harness_strategies[0]->w[i].name);
-    all_workloads.push_back(bench_alloc_pairs.name);
-    all_workloads.push_back(bench_empty.name);
 
     int out = 1;
     bool threads_set = false;
@@ -281,10 +291,16 @@ bool threads_fit(const bench_workload_t *w, unsigned t)
 
 struct Case {
     std::string name, allocator;
-    const bench_strategy_t *strategy;   // nullptr: strategy-neutral
+    const bench_strategy_t *strategy;   // rcbench's or a peer
     const bench_workload_t *workload;
     unsigned threads;
 };
+
+// Whether the case runs on one of alloc/'s backends (selected first).
+bool uses_backend(const Case &c)
+{
+    return c.allocator != "none" && c.strategy->own_allocator == nullptr;
+}
 
 // A run that cannot start: reported as an error, no iteration timed.
 void skip(benchmark::State &state, const char *why)
@@ -296,7 +312,7 @@ void skip(benchmark::State &state, const char *why)
 
 void run_case(benchmark::State &state, const Case &c, const Options &o)
 {
-    if (c.allocator != "none" && !alloc_backend_select(c.allocator.c_str()))
+    if (uses_backend(c) && !alloc_backend_select(c.allocator.c_str()))
         return skip(state, alloc_backend_error());
     char err[256];
     harness_t *h = harness_open(c.strategy, c.workload, c.threads, &o.params, err, sizeof err);
@@ -304,8 +320,14 @@ void run_case(benchmark::State &state, const Case &c, const Options &o)
         return skip(state, err);
     const uint64_t per_iter = harness_iteration_ops(h);
     const double started = (double)std::time(nullptr);
-    for (auto _ : state)
+    // A kernel that times itself (cpython-gc) gives Google Benchmark its
+    // own time for each iteration (registered with UseManualTime).
+    const bool self_timed = c.strategy->self_ns != nullptr;
+    for (auto _ : state) {
         harness_iteration(h);
+        if (self_timed)
+            state.SetIterationTime((double)harness_self_ns(h) / 1e9);
+    }
     const double thread_ops = (double)harness_thread_ops(h);
     harness_figures_t f;
     harness_close(h, &f);
@@ -315,9 +337,11 @@ void run_case(benchmark::State &state, const Case &c, const Options &o)
     state.counters["ops_per_iter"] = thread_ops;           // one thread's
     state.counters["ops_per_iter_all"] = (double)per_iter;
     state.counters["start_s"] = started;
-    state.counters["cpu_ns_per_op"] = f.ops ? f.cpu_ns / (double)f.ops : 0;
+    // (Self-timed: this thread waited on another process; -1, an empty cell.)
+    state.counters["cpu_ns_per_op"] = self_timed ? -1 : f.ops ? f.cpu_ns / (double)f.ops : 0;
     state.counters["peak_rss_kib"] = (double)f.peak_rss_kib;
-    state.counters["header_bytes"] = c.strategy ? c.strategy->header_bytes : 0;
+    state.counters["header_bytes"] = c.strategy->header_bytes;
+    state.counters["gc_tracked"] = (double)f.gc_tracked;
     state.counters["gc_collections"] = (double)f.gc_collections;
     state.counters["gc_p50_us"] = (double)f.gc_p50_ns / 1e3;
     state.counters["gc_p99_us"] = (double)f.gc_p99_ns / 1e3;
@@ -389,6 +413,9 @@ class Reporter : public benchmark::BenchmarkReporter {
             return;
         copy(row.workload, sizeof row.workload, part[0]);
         copy(row.strategy, sizeof row.strategy, part[1]);
+        for (const bench_strategy_t *t : tables())
+            if (part[1] == t->name)
+                row.peer = t->peer;
         copy(row.allocator, sizeof row.allocator, part[2]);
         row.threads = (unsigned)std::strtoul(part[3].c_str() + std::strlen("threads:"), nullptr, 10);
         row.repetition = r.repetition_index < 0 ? 0 : (unsigned)r.repetition_index;
@@ -408,6 +435,9 @@ class Reporter : public benchmark::BenchmarkReporter {
                               ? counter(r, "ops_per_iter_all") * (double)r.iterations / r.real_accumulated_time
                               : NAN;
         row.cpu_ns_per_op = counter(r, "cpu_ns_per_op");
+        if (row.cpu_ns_per_op < 0)
+            row.cpu_ns_per_op = NAN;
+        row.gc_tracked = std::isnan(counter(r, "gc_tracked")) ? -1 : (int64_t)counter(r, "gc_tracked");
         row.peak_rss_kib = (uint64_t)counter(r, "peak_rss_kib");
         row.header_bytes = (unsigned)counter(r, "header_bytes");
         row.gc_collections = (uint64_t)counter(r, "gc_collections");
@@ -439,7 +469,7 @@ int icount(const std::vector<Case> &cases, const Options &o)
     for (const Case &c : cases) {
         if (c.threads != 1)
             continue;                    // counts of one thread are deterministic; of several, not
-        if (c.allocator != "none" && !alloc_backend_select(c.allocator.c_str())) {
+        if (uses_backend(c) && !alloc_backend_select(c.allocator.c_str())) {
             std::fprintf(stderr, "rcbench: %s: %s\n", c.name.c_str(), alloc_backend_error());
             return 1;
         }
@@ -468,32 +498,32 @@ int icount(const std::vector<Case> &cases, const Options &o)
 int main(int argc, char **argv)
 {
     Options o = parse(argc, argv);
+    // Workloads in the order the tables first name them (rcbench's, then
+    // the peers' own), each at every thread count, on every allocator,
+    // under every strategy that has it; a peer with its own allocator once
+    // per thread count, and `empty` (no allocation) on allocator "none".
     std::vector<Case> cases;
-    std::vector<const bench_workload_t *> neutral = {&bench_alloc_pairs, &bench_empty};
-    for (unsigned wi = 0; wi < harness_strategies[0]->nworkloads + neutral.size(); wi++) {
-        bool is_neutral = wi >= harness_strategies[0]->nworkloads;
-        const bench_workload_t *proto =
-            is_neutral ? neutral[wi - harness_strategies[0]->nworkloads] : &harness_strategies[0]->w[wi];
-        if (!wanted(o, proto->name))
+    const std::vector<const bench_strategy_t *> all = tables();
+    std::vector<std::string> names;
+    for (const bench_strategy_t *t : all)
+        for (unsigned i = 0; i < t->nworkloads; i++)
+            if (!contains(names, t->w[i].name))
+                names.push_back(t->w[i].name);
+    for (const std::string &wname : names) {
+        if (!wanted(o, wname))
             continue;
         for (unsigned t : o.threads) {
-            if (!threads_fit(proto, t))
-                continue;
-            bool alloc_free = proto == &bench_empty;
-            for (const std::string &a : alloc_free ? std::vector<std::string>{"none"} : o.allocators) {
-                if (is_neutral) {
-                    if (contains(o.strategies, "none"))
-                        cases.push_back({std::string(proto->name) + "/none/" + a + "/threads:" + std::to_string(t),
-                                         a, nullptr, proto, t});
-                    continue;
-                }
-                for (unsigned si = 0; si < harness_nstrategies; si++) {
-                    const bench_strategy_t *s = harness_strategies[si];
-                    if (!contains(o.strategies, s->name))
+            bool alloc_free = wname == "empty";
+            const std::vector<std::string> allocs = alloc_free ? std::vector<std::string>{"none"} : o.allocators;
+            for (size_t ai = 0; ai < allocs.size(); ai++) {
+                for (const bench_strategy_t *s : all) {
+                    const bench_workload_t *w = bench_workload_find(s, wname.c_str());
+                    if (w == nullptr || !contains(o.strategies, s->name) || !threads_fit(w, t))
                         continue;
-                    cases.push_back({std::string(proto->name) + "/" + s->name + "/" + a + "/threads:" +
-                                         std::to_string(t),
-                                     a, s, &s->w[wi], t});
+                    if (s->own_allocator && ai != 0)
+                        continue;
+                    std::string a = s->own_allocator ? s->own_allocator : allocs[ai];
+                    cases.push_back({wname + "/" + s->name + "/" + a + "/threads:" + std::to_string(t), a, s, w, t});
                 }
             }
         }
@@ -569,7 +599,9 @@ int main(int argc, char **argv)
     }
 
     for (const Case &c : cases) {
-        benchmark::RegisterBenchmark(c.name.c_str(), [c, &o](benchmark::State &st) { run_case(st, c, o); });
+        auto *b = benchmark::RegisterBenchmark(c.name.c_str(), [c, &o](benchmark::State &st) { run_case(st, c, o); });
+        if (c.strategy->self_ns)
+            b->UseManualTime();
     }
     std::printf("rcbench %s on %s (%s), %u PU(s) for pinning, %s, atomics %s\n", harness_revision(),
                 harness_arch(), harness_cpu_model(), harness_pus(), harness_compiler(), harness_atomics());

@@ -61,12 +61,39 @@ typedef struct bench_strategy {
      * epochs, since the reset. */
     void (*figures_reset)(void);
     void (*figures)(uint64_t *epoch, uint64_t *buffer_peak_bytes, uint64_t *max_delay_epochs);
+    /* Containers the cycle detector (ours, or a peer's) tracks, read at
+     * the end of a run, before teardown; NULL: not reported. */
+    uint64_t (*gc_tracked)(void *ctx);
+    /* A peer (bench/peers.c): not one of rcbench's strategies but what
+     * users run today, measured on the same workloads for comparison. */
+    bool peer;
+    /* A peer that brings its own allocator names it ("glibc" for
+     * shared_ptr's operator new, "bdwgc" for Boehm's heap, "pymalloc" for
+     * CPython's) and runs once, whatever allocators are selected; NULL:
+     * runs on each selected allocator, as rcbench's strategies do. */
+    const char *own_allocator;
+    /* A kernel that times itself (cpython-gc: the collections run in
+     * another process): the ns its last run measured, which the driver
+     * reports instead of its own wall time; NULL: wall time. */
+    uint64_t (*self_ns)(void *ctx);
+    /* Workloads by name; a peer has a subset of rcbench's (and rcbench's
+     * tables all have the same ones, in the same order). */
     unsigned nworkloads;
     bench_workload_t w[BENCH_MAX_WORKLOADS];
 } bench_strategy_t;
 
-/* Strategy-neutral workloads (bench/neutral.c): the allocator alone, and
- * the empty kernel that measures the harness itself. */
-extern const bench_workload_t bench_alloc_pairs, bench_empty;
+/* The peers (bench/peers.c, bench/peer_shared_ptr.cpp):
+ *   none        no counting at all: the allocator alone (alloc_pairs),
+ *               the harness alone (empty), and the same binary trees made
+ *               with malloc and freed with free on each allocator, the
+ *               floor any counting strategy stands on;
+ *   shared_ptr  C++ std::shared_ptr (make_shared): trees and hand-off;
+ *   boehm       the Boehm-Demers-Weiser tracing collector: trees;
+ *   cpython-gc  Debian's python3 running gc.collect() on the gc_pause heap.
+ */
+extern const bench_strategy_t bench_none_peer, bench_shared_ptr_peer, bench_boehm_peer, bench_cpython_gc_peer;
+
+/* The workload NAME of table S, or NULL. */
+const bench_workload_t *bench_workload_find(const bench_strategy_t *s, const char *name);
 
 #endif /* RC_BENCH_WORKLOADS_H */

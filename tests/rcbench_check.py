@@ -8,6 +8,8 @@ Usage: rcbench_check.py RCBENCH CSV JSON [rcbench flags...]
   the same flags names (every workload x strategy x allocator x threads);
 - its numbers are numbers: ns_per_op > 0, ops_per_sec > 0, iterations >= 1,
   availability and overlap in [0, 1], binding "none" or pu indices;
+- the peer column is "yes" exactly for the peers' rows, and every
+  gc_pause row tracked at least its heap's containers;
 - the Google Benchmark JSON goes through Google Benchmark's own compare.py
   (Debian's libbenchmark-tools) compared with itself, exit 0, and compare.py
   names every benchmark.
@@ -25,6 +27,7 @@ SCHEMA = ("workload,strategy,allocator,threads,repetition,iterations,ns_per_op,o
           "gc_pause_max_us,binding,arch,cpu_model,compiler,revision,timestamp").split(",")
 EXTRA = ["availability", "overlap", "c2c_ns"]
 COMPARE = "/usr/share/benchmark/compare.py"
+PEERS = ("none", "shared_ptr", "boehm", "cpython-gc")
 
 
 def fail(msg):
@@ -75,13 +78,21 @@ def main():
         for c in ("arch", "cpu_model", "compiler", "revision", "timestamp"):
             if not r[c]:
                 fail(f"{csv_path}:{n}: {name}: empty {c}")
+        want_peer = "yes" if r["strategy"] in PEERS else "no"
+        if r["peer"] != want_peer:
+            fail(f"{csv_path}:{n}: {name}: peer '{r['peer']}', expected '{want_peer}'")
+        if r["workload"].startswith("gc_pause_"):
+            size = {"10k": 10000, "100k": 100000, "1m": 1000000}[r["workload"][len("gc_pause_"):]]
+            if not r["gc_tracked"] or int(r["gc_tracked"]) < size:
+                fail(f"{csv_path}:{n}: {name}: gc_tracked '{r['gc_tracked']}' for a heap of {size}")
     missing = [b for b in listed if b not in seen]
     if missing:
         fail(f"{len(missing)} benchmark(s) listed but not in the CSV, e.g. {missing[:3]}")
     print(f"ok: {len(rows) - 1} CSV rows cover all {len(listed)} benchmarks; {len(col)} columns")
 
     with open(json_path) as f:
-        names = {b["name"] for b in json.load(f)["benchmarks"]}
+        # Self-timed benchmarks (cpython-gc) carry Google Benchmark's suffix.
+        names = {b["name"].removesuffix("/manual_time") for b in json.load(f)["benchmarks"]}
     if not set(listed) <= names:
         fail(f"the JSON lacks {sorted(set(listed) - names)[:3]}")
     cmp = subprocess.run(["/usr/bin/python3", COMPARE, "benchmarks", json_path, json_path],

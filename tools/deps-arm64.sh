@@ -11,7 +11,8 @@ HOST="gcc-aarch64-linux-gnu g++-aarch64-linux-gnu binutils-aarch64-linux-gnu qem
 # (valgrind's client-request header, /usr/include/valgrind, is the host
 # package's: it is architecture-independent and has aarch64's sequences.)
 ARM64="libc6-dev:arm64 libstdc++-12-dev:arm64 libhwloc-dev:arm64 libjemalloc2:arm64
-libmimalloc-dev:arm64 libgoogle-perftools-dev:arm64 libbenchmark-dev:arm64"
+libmimalloc-dev:arm64 libgoogle-perftools-dev:arm64 libbenchmark-dev:arm64
+libgc-dev:arm64"
 # libjemalloc-dev is not co-installable for two architectures (installing
 # the arm64 one removes the host's, which the host build needs). The arm64
 # build only needs its libjemalloc_pic.a (alloc/CMakeLists.txt relinks it),

@@ -10,13 +10,14 @@ set -eu
 # What each is for: compilers and build (gcc, g++, clang, cmake, ninja,
 # binutils for the objdump fast-path check, pkg-config); allocators compared
 # (jemalloc, mimalloc, tcmalloc); Google Benchmark and its compare.py; hwloc
-# for pinning; python3 for the report tools, python3-scipy for Google
+# for pinning; libgc-dev for the Boehm GC peer; python3 for the report tools
+# and the cpython-gc peer, python3-scipy for Google
 # Benchmark's compare.py (its Mann-Whitney U test), gnuplot-nox for the plots,
 # valgrind for callgrind's client requests (bench/harness.c) and the
 # instruction counts of tools/rcbench-icount.
 PACKAGES="gcc g++ clang cmake ninja-build binutils pkg-config make
 libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
-libbenchmark-dev libbenchmark-tools libhwloc-dev python3 python3-scipy gnuplot-nox valgrind"
+libbenchmark-dev libbenchmark-tools libhwloc-dev libgc-dev python3 python3-scipy gnuplot-nox valgrind"
 
 if [ "${1:-}" = "--list" ]; then
     echo $PACKAGES
