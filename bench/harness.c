@@ -504,7 +504,8 @@ harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, un
     s->attach();
     h->ctx = w->setup ? w->setup(p, threads) : NULL;
     s->quiesce();                        /* what setup left to free is not the run's */
-    s->gc_reset();
+    if (s->gc_reset)
+        s->gc_reset();
     s->detach();
     if (s->figures_reset) {              /* no worker yet: nothing else attached */
         uint64_t peak, delay;
@@ -591,7 +592,9 @@ void harness_close(harness_t *h, harness_figures_t *out)
         hwloc_bitmap_free(h->saved);
     }
     out->error[0] = '\0';
-    h->s->gc_figures(&out->gc_collections, &out->gc_p50_ns, &out->gc_p99_ns, &out->gc_max_ns);
+    out->gc_reported = h->s->gc_figures != NULL;
+    if (out->gc_reported)
+        h->s->gc_figures(&out->gc_collections, &out->gc_p50_ns, &out->gc_p99_ns, &out->gc_max_ns);
     out->deferred = h->s->figures != NULL;
     if (out->deferred) {
         h->s->figures(&out->epochs, &out->buffer_peak_bytes, &out->max_delay_epochs);

@@ -48,6 +48,7 @@ typedef struct harness_figures {
     double c2c_ns;                       /* round trip 0 <-> 1; negative with one thread */
     char binding[512];                   /* "pu0;pu1" (OS indices), or "none"; "+" ends a cut list */
     uint64_t peak_rss_kib;
+    bool gc_reported;                    /* the four below are set (the strategy has gc_figures) */
     uint64_t gc_collections, gc_p50_ns, gc_p99_ns, gc_max_ns;
     int64_t gc_tracked;                  /* containers tracked at the end; -1: not reported */
     bool deferred;                       /* the three below are set */
@@ -97,6 +98,7 @@ typedef struct report_row {
     unsigned header_bytes;
     uint64_t gc_collections;
     double gc_p50_us, gc_p99_us, gc_max_us;
+    bool gc_reported, rss_reported;      /* false: those cells are empty (a peer's figures are not ours) */
     int64_t gc_tracked;                  /* -1: not reported */
     bool peer;
     char binding[512];

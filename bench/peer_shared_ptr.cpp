@@ -44,7 +44,7 @@ namespace {
 [[noreturn]] void fatal(const char *what)
 {
     std::fprintf(stderr, "rcbench: shared_ptr peer: %s\n", what);
-    std::exit(1);
+    std::abort();                                      // as rc_fatal: the shim removes its temp report
 }
 
 // libstdc++'s dispatch: atomic once __libc_single_threaded is 0.
@@ -196,7 +196,7 @@ uint64_t handoff(void *ctx, unsigned thread, uint64_t n)
 
 // The table. header_bytes: the control block make_shared puts in front of
 // each object, a vtable pointer and the two 32-bit counts (libstdc++).
-bench_strategy_t make_peer()
+constexpr bench_strategy_t make_peer()
 {
     bench_strategy_t s{};
     s.name = "shared_ptr";
@@ -221,5 +221,5 @@ bench_strategy_t make_peer()
 
 extern "C" {
 extern const bench_strategy_t bench_shared_ptr_peer;
-const bench_strategy_t bench_shared_ptr_peer = make_peer();
+constexpr bench_strategy_t bench_shared_ptr_peer = make_peer();   // constant: no start-up order
 }

@@ -14,6 +14,8 @@
  * repetition was under 150 ns, "far" otherwise (this machine's host moves
  * its vCPUs between ~50 and ~335 ns apart); a cell with a repetition whose
  * overlap was under 0.9 (the threads did not run together) is marked '!'.
+ * Peers' columns are marked '*'; then, per workload with peers, each
+ * strategy on the arena against each peer (versus_peers).
  * Threading: the shim's thread only.
  */
 #include <errno.h>
@@ -129,12 +131,12 @@ static void write_row(FILE *f, const report_row_t *r)
     num(f, r->ns_per_op, 4, ok);
     num(f, r->ops_per_sec, 1, ok);
     num(f, r->cpu_ns_per_op, 4, ok);
-    num(f, (double)r->peak_rss_kib, 0, ok);
+    num(f, (double)r->peak_rss_kib, 0, ok && r->rss_reported);
     num(f, (double)r->header_bytes, 0, ok);
-    num(f, (double)r->gc_collections, 0, ok);
-    num(f, r->gc_p50_us, 2, ok);
-    num(f, r->gc_p99_us, 2, ok);
-    num(f, r->gc_max_us, 2, ok);
+    num(f, (double)r->gc_collections, 0, ok && r->gc_reported);
+    num(f, r->gc_p50_us, 2, ok && r->gc_reported);
+    num(f, r->gc_p99_us, 2, ok && r->gc_reported);
+    num(f, r->gc_max_us, 2, ok && r->gc_reported);
     field(f, r->binding, false);
     field(f, harness_arch(), false);
     field(f, harness_cpu_model(), false);
@@ -338,7 +340,10 @@ static void versus_peers(FILE *out, const char *const *strat, unsigned ns)
             continue;
         if (!header) {
             fprintf(out, "\nVersus the peers: peer time over the strategy's, same workload and threads "
-                         "(above 1: the strategy is that many times faster).\n");
+                         "(above 1: the strategy is that many times faster).\nEach strategy on the arena, "
+                         "each peer as it runs (column: peer/allocator), so the allocators differ but for "
+                         "none/arena;\nthe table above compares on one allocator. Every repetition counts, "
+                         "near or far; '!' as above.\n");
             header = true;
         }
         bool per_object = strncmp(w, "gc_pause", 8) == 0;
@@ -356,7 +361,7 @@ static void versus_peers(FILE *out, const char *const *strat, unsigned ns)
                     continue;
                 const char *a = NULL;      /* the arena, or the first allocator with rows */
                 for (unsigned j = 0; j < nrows; j++)
-                    if (!strcmp(rows[j].workload, w) && !strcmp(rows[j].strategy, strat[si]) &&
+                    if (!rows[j].error[0] && !strcmp(rows[j].workload, w) && !strcmp(rows[j].strategy, strat[si]) &&
                         rows[j].threads == t && (a == NULL || !strcmp(rows[j].allocator, "arena")))
                         a = rows[j].allocator;
                 bool low = false;
@@ -375,7 +380,7 @@ static void versus_peers(FILE *out, const char *const *strat, unsigned ns)
                     else
                         fprintf(out, " %15.2fx", (theirs / their_tracked) / (mine / my_tracked));
                 }
-                fprintf(out, "\n");
+                fprintf(out, "%s\n", low ? "  !" : "");
             }
         }
     }

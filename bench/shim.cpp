@@ -44,7 +44,8 @@ void remove_tmp()
     json_tmp[0] = '\0';
 }
 
-// SIGINT/SIGTERM: no half report left behind (unlink is async-signal-safe).
+// SIGINT/SIGTERM, and SIGABRT from a fatal error: no half report left
+// behind (unlink is async-signal-safe).
 extern "C" void remove_tmp_and_die(int sig)
 {
     if (json_tmp[0])
@@ -339,10 +340,11 @@ void run_case(benchmark::State &state, const Case &c, const Options &o)
     state.counters["start_s"] = started;
     // (Self-timed: this thread waited on another process; -1, an empty cell.)
     state.counters["cpu_ns_per_op"] = self_timed ? -1 : f.ops ? f.cpu_ns / (double)f.ops : 0;
-    state.counters["peak_rss_kib"] = (double)f.peak_rss_kib;
+    // (Self-timed: the work ran in another process, whose memory is not ours.)
+    state.counters["peak_rss_kib"] = self_timed ? -1 : (double)f.peak_rss_kib;
     state.counters["header_bytes"] = c.strategy->header_bytes;
     state.counters["gc_tracked"] = (double)f.gc_tracked;
-    state.counters["gc_collections"] = (double)f.gc_collections;
+    state.counters["gc_collections"] = f.gc_reported ? (double)f.gc_collections : -1;
     state.counters["gc_p50_us"] = (double)f.gc_p50_ns / 1e3;
     state.counters["gc_p99_us"] = (double)f.gc_p99_ns / 1e3;
     state.counters["gc_max_us"] = (double)f.gc_max_ns / 1e3;
@@ -438,9 +440,11 @@ class Reporter : public benchmark::BenchmarkReporter {
         if (row.cpu_ns_per_op < 0)
             row.cpu_ns_per_op = NAN;
         row.gc_tracked = std::isnan(counter(r, "gc_tracked")) ? -1 : (int64_t)counter(r, "gc_tracked");
-        row.peak_rss_kib = (uint64_t)counter(r, "peak_rss_kib");
+        row.rss_reported = counter(r, "peak_rss_kib") >= 0;
+        row.peak_rss_kib = row.rss_reported ? (uint64_t)counter(r, "peak_rss_kib") : 0;
         row.header_bytes = (unsigned)counter(r, "header_bytes");
-        row.gc_collections = (uint64_t)counter(r, "gc_collections");
+        row.gc_reported = counter(r, "gc_collections") >= 0;
+        row.gc_collections = row.gc_reported ? (uint64_t)counter(r, "gc_collections") : 0;
         row.gc_p50_us = counter(r, "gc_p50_us");
         row.gc_p99_us = counter(r, "gc_p99_us");
         row.gc_max_us = counter(r, "gc_max_us");
@@ -587,6 +591,7 @@ int main(int argc, char **argv)
         close(fd);
         std::signal(SIGINT, remove_tmp_and_die);
         std::signal(SIGTERM, remove_tmp_and_die);
+        std::signal(SIGABRT, remove_tmp_and_die);   // rc_fatal: a run that cannot go on
         json_flag = std::string("--benchmark_out=") + json_tmp;
         args.push_back(&json_flag[0]);
     }

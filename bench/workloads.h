@@ -52,8 +52,9 @@ typedef struct bench_strategy {
     /* Between runs, on an attached thread: every deferred count applied,
      * cyclic garbage collected. */
     void (*quiesce)(void);
-    void (*gc_reset)(void);
-    /* Since the last gc_reset: collections, and pause quantiles in ns. */
+    void (*gc_reset)(void);              /* NULL: nothing to reset */
+    /* Since the last gc_reset: collections, and pause quantiles in ns;
+     * NULL: not reported (empty cells). */
     void (*gc_figures)(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint64_t *max);
     /* Deferred's own figures (NULL for the other strategies): reset at the
      * start of a run (no other thread attached); then the epoch now, the
@@ -61,8 +62,9 @@ typedef struct bench_strategy {
      * epochs, since the reset. */
     void (*figures_reset)(void);
     void (*figures)(uint64_t *epoch, uint64_t *buffer_peak_bytes, uint64_t *max_delay_epochs);
-    /* Containers the cycle detector (ours, or a peer's) tracks, read at
-     * the end of a run, before teardown; NULL: not reported. */
+    /* Containers the cycle detector (ours, or a peer's) tracks at the end
+     * of a run, before teardown (cpython-gc: counted once, after building
+     * its heap); NULL: not reported. */
     uint64_t (*gc_tracked)(void *ctx);
     /* A peer (bench/peers.c): not one of rcbench's strategies but what
      * users run today, measured on the same workloads for comparison. */
