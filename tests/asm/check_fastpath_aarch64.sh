@@ -35,9 +35,18 @@ objdump=$1 obj=$2 strategy=$3 atomics=${4:-outline}
 case $strategy in plain|atomic|biased|deferred) ;; *) echo "no fast-path expectations for '$strategy'"; exit 77 ;; esac
 case $atomics in lse|llsc|outline) ;; *) echo "unknown atomics '$atomics'"; exit 1 ;; esac
 
-body() { # disassembly of function $1, relocations shown
+body() { # disassembly of function $1 and of any split-off $1.cold, relocations shown
     "$objdump" -dr --no-show-raw-insn "$obj" |
-        awk -v f="<$1>:" '$2 == f { on = 1; next } /^[0-9a-f]+ </ { on = 0 } on && NF'
+        F="<$1>:" C="<$1.cold>:" awk '$2 == ENVIRON["F"] || $2 == ENVIRON["C"] { on = 1; next }
+                                     /^[0-9a-f]+ </ { on = 0 } on && NF'
+}
+# before TEXT A B: a line of TEXT matching the regex A comes before the first
+# line matching B, and there is one (regexes through the environment: awk -v
+# would rewrite their backslashes).
+before() {
+    printf '%s\n' "$1" | A="$2" B="$3" awk '$0 ~ ENVIRON["A"] { a = 1 }
+        $0 ~ ENVIRON["B"] { found = 1; ok = a; exit }
+        END { exit !(found && ok) }'
 }
 fail() { echo "FAIL ($strategy, $atomics): $1"; echo "--- asm_incref"; body asm_incref; echo "--- asm_decref"; body asm_decref; exit 1; }
 
@@ -92,7 +101,7 @@ case $strategy in
 plain)
     no_atomics "$inc" incref; no_atomics "$dec" decref
     [ "$(printf '%s\n' "$inc" | grep -Ec "$store_x0_re")" -eq 1 ] || fail "incref: expected one store of the count"
-    printf '%s\n' "$inc" | awk -v re="$store_x0_re" '/[[:space:]]tbnz[[:space:]].*#(31|63)/ { t = 1 } $0 ~ re { exit !t }' ||
+    before "$inc" '[[:space:]]tbnz[[:space:]].*#(31|63)' "$store_x0_re" ||
         fail "incref: no sign test (immortal check) before the store"
     leaves_only "$inc" incref '^$'
     leaves_only "$dec" decref '_rc_plain_decref_slow'
@@ -104,8 +113,7 @@ atomic)
         [ "$n" -eq 1 ] || fail "$f: expected one atomic read-modify-write, found $n"
         rmw_shape "$b" $f
     done
-    printf '%s\n' "$inc" | awk '/[[:space:]]tbnz[[:space:]].*#(31|63)/ { t = 1 }
-                               /[[:space:]](ld|st)(add|xr|axr)|__aarch64_/ { exit !t }' ||
+    before "$inc" '[[:space:]]tbnz[[:space:]].*#(31|63)' '[[:space:]](ld|st)(add|xr|axr)|__aarch64_' ||
         fail "incref: no sign test (immortal check) before the atomic"
     leaves_only "$inc" incref '^$'
     leaves_only "$dec" decref '_rc_atomic_decref_slow'
@@ -115,12 +123,11 @@ biased)
     [ "$n" -eq 1 ] || fail "incref: expected one atomic read-modify-write (other threads), found $n"
     rmw_shape "$inc" incref
     [ "$(printf '%s\n' "$inc" | grep -Ec "$store_x0_re")" -eq 1 ] || fail "incref: expected one plain store of the owner word"
-    printf '%s\n' "$inc" | awk -v re="$store_x0_re" '/[[:space:]]eor[[:space:]]/ { x = 1 } x && /[[:space:]]cmp[[:space:]]/ { t = 1 }
-                                                 $0 ~ re { exit !t }' ||
+    before "$inc" '[[:space:]]eor[[:space:]]' '[[:space:]]cmp[[:space:]]' &&
+        before "$inc" '[[:space:]]cmp[[:space:]]' "$store_x0_re" ||
         fail "incref: no owner compare (eor, cmp) before the owner's store"
     printf '%s\n' "$inc" | grep -q '#0x7fffffff' || fail "incref: the owner compare is not against 0x7fffffff"
-    printf '%s\n' "$inc" | awk '/[[:space:]]tbnz[[:space:]].*#31/ { t = 1 }
-                               /[[:space:]](ld|st)(add|xr|axr)|__aarch64_/ { exit !t }' ||
+    before "$inc" '[[:space:]]tbnz[[:space:]].*#31' '[[:space:]](ld|st)(add|xr|axr)|__aarch64_' ||
         fail "incref: no immortal test before the shared atomic"
     no_atomics "$dec" decref
     leaves_only "$inc" incref '^$'
@@ -133,10 +140,10 @@ deferred)
         printf '%s\n' "$b" | grep -Eq "$store_x0_re|[[:space:]]st(r|ur|p)[bh]?[[:space:]].*\[x0, #" && fail "$f: writes the object"
         [ "$(printf '%s\n' "$b" | grep -Ec '[[:space:]](add|sub)[[:space:]]+x[0-9]+, x[0-9]+, #0x1$')" -eq 1 ] ||
             fail "$f: expected one +-1 of the slot's delta"
-        printf '%s\n' "$b" | awk '/[[:space:]]cmp[[:space:]]+x0, |[[:space:]]cmp[[:space:]]+x[0-9]+, x0$/ { c = 1 }
-                                 /[[:space:]]str[[:space:]]+x[0-9]+, \[x[0-9]+, #8\]/ { exit !c }' ||
-            fail "$f: the delta is written before the slot is compared with the object"
-        printf '%s\n' "$b" | awk '/[[:space:]]tbnz[[:space:]].*#63/ { s = 1 } /_rc_deferred_miss_slow/ { exit !s }' ||
+        before "$b" '[[:space:]]cmp[[:space:]]+x0, |[[:space:]]cmp[[:space:]]+x[0-9]+, x0$' \
+               '[[:space:]]str[[:space:]]+x[0-9]+, [[]x[0-9]+, #8[]]' ||
+            fail "$f: no store of the slot's delta after comparing the slot with the object"
+        before "$b" '[[:space:]]tbnz[[:space:]].*#63' '_rc_deferred_miss_slow' ||
             fail "$f: no sign test (immortal check) before the miss path"
         printf '%s\n' "$b" | grep -E 'R_AARCH64_TLSIE_' | grep -qv '_rc_deferred_table' && fail "$f: TLS other than the table"
         leaves_only "$b" $f '_rc_deferred_miss_slow'
