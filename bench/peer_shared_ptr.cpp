@@ -83,17 +83,13 @@ void *tree_setup(const bench_params_t *p, unsigned threads)
 
 void tree_teardown(void *ctx) { delete static_cast<TreeCtx *>(ctx); }
 
-uint64_t tree_ops(const void *ctx, uint64_t n)
-{
-    const uint64_t nodes = (UINT64_C(2) << static_cast<const TreeCtx *>(ctx)->depth) - 1;
-    return (n + nodes - 1) / nodes * nodes;
-}
+uint64_t tree_ops(const void *ctx, uint64_t n) { return bench_tree_ops(static_cast<const TreeCtx *>(ctx)->depth, n); }
 
 uint64_t tree(void *ctx, unsigned thread, uint64_t n)
 {
     (void)thread;
     const unsigned depth = static_cast<TreeCtx *>(ctx)->depth;
-    const uint64_t nodes = (UINT64_C(2) << depth) - 1;
+    const uint64_t nodes = bench_tree_nodes(depth);
     std::vector<std::shared_ptr<Node>> level(UINT64_C(1) << depth);
     uint64_t sum = 0;
     for (uint64_t done = 0; done < n; done += nodes) {

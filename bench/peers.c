@@ -153,11 +153,7 @@ static void *ptree_setup(const bench_params_t *p, unsigned threads)
     return c;
 }
 
-static uint64_t ptree_ops(const void *ctx, uint64_t n)
-{
-    const uint64_t nodes = (UINT64_C(2) << ((const ptree_ctx_t *)ctx)->depth) - 1;
-    return (n + nodes - 1) / nodes * nodes;
-}
+static uint64_t ptree_ops(const void *ctx, uint64_t n) { return bench_tree_ops(((const ptree_ctx_t *)ctx)->depth, n); }
 
 /* One tree from NEW (a node allocator), using LEVEL (2^depth slots).
  * CLEAR: empty each slot once its node has a parent (for a tracing
@@ -211,7 +207,7 @@ static uint64_t none_tree(void *ctx, unsigned thread, uint64_t n)
 {
     (void)thread;
     const ptree_ctx_t *c = ctx;
-    const uint64_t nodes = (UINT64_C(2) << c->depth) - 1;
+    const uint64_t nodes = bench_tree_nodes(c->depth);
     pnode_t **level = must_mem(malloc(sizeof *level << c->depth));
     uint64_t sum = 0;
     for (uint64_t done = 0; done < n; done += nodes) {
@@ -287,7 +283,7 @@ static uint64_t boehm_tree(void *ctx, unsigned thread, uint64_t n)
 {
     (void)thread;
     const ptree_ctx_t *c = ctx;
-    const uint64_t nodes = (UINT64_C(2) << c->depth) - 1;
+    const uint64_t nodes = bench_tree_nodes(c->depth);
     /* The level array holds the only references to half-built trees, so
      * the collector must scan it: uncollectable, not malloc'ed. */
     pnode_t **level = GC_MALLOC_UNCOLLECTABLE(sizeof *level << c->depth);

@@ -286,17 +286,13 @@ static rc_obj_t *tree_build(unsigned depth, rc_obj_t **level)
     return level[0];
 }
 
-static uint64_t tree_ops(const void *ctx, uint64_t n)
-{
-    const uint64_t nodes = (UINT64_C(2) << ((const tree_ctx_t *)ctx)->depth) - 1;
-    return (n + nodes - 1) / nodes * nodes;
-}
+static uint64_t tree_ops(const void *ctx, uint64_t n) { return bench_tree_ops(((const tree_ctx_t *)ctx)->depth, n); }
 
 static uint64_t tree(void *ctx, unsigned thread, uint64_t n)
 {
     (void)thread;
     const tree_ctx_t *c = ctx;
-    const uint64_t nodes = (UINT64_C(2) << c->depth) - 1;
+    const uint64_t nodes = bench_tree_nodes(c->depth);
     rc_obj_t **level = must_mem(malloc(sizeof *level << c->depth));
     uint64_t sum = 0;
     for (uint64_t done = 0; done < n; done += nodes) {

@@ -40,6 +40,16 @@ typedef struct bench_workload {
     uint64_t (*ops)(const void *ctx, uint64_t n);
 } bench_workload_t;
 
+/* The tree workloads (rcbench's and the peers') build and drop whole
+ * binary trees of 2^(depth+1) - 1 nodes, one op a node, so a run of n
+ * operations does n rounded up to whole trees. */
+static inline uint64_t bench_tree_nodes(unsigned depth) { return (UINT64_C(2) << depth) - 1; }
+static inline uint64_t bench_tree_ops(unsigned depth, uint64_t n)
+{
+    const uint64_t nodes = bench_tree_nodes(depth);
+    return (n + nodes - 1) / nodes * nodes;
+}
+
 #define BENCH_MAX_WORKLOADS 16
 
 typedef struct bench_strategy {
