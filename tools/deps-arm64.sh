@@ -20,14 +20,8 @@ libgc-dev:arm64"
 # cmake/aarch64-linux-gnu.cmake looks.
 JE_ROOT=/opt/rcbench/arm64
 JE_PIC=$JE_ROOT/usr/lib/aarch64-linux-gnu/libjemalloc_pic.a
-missing=""
-for p in $HOST $ARM64; do
-    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-    case $status in
-        *"install ok installed"*) ;;
-        *) missing="$missing $p" ;;
-    esac
-done
+# shellcheck disable=SC2086  # the lists are words
+missing=$("$(dirname "$0")/deps.sh" --missing $HOST $ARM64)
 [ -z "$missing" ] && [ -f "$JE_PIC" ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
     echo "rcbench: missing packages for the arm64 build:$missing${missing:+ }(and $JE_PIC)" >&2

@@ -4,7 +4,8 @@
 # Checks each package with dpkg-query. Missing ones are installed with
 # apt-get when run as root (one `apt-get update` first); otherwise prints
 # the exact apt-get line to run and exits 1. Exit 0 when all are present.
-# `tools/deps.sh --list` prints the package list and exits.
+# `tools/deps.sh --list` prints the package list and exits; `--missing PKG...`
+# prints which of PKG are not installed and exits.
 set -eu
 
 # What each is for: compilers and build (gcc, g++, clang, cmake, ninja,
@@ -19,19 +20,30 @@ PACKAGES="gcc g++ clang cmake ninja-build binutils pkg-config make
 libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
 libbenchmark-dev libbenchmark-tools libhwloc-dev libgc-dev python3 python3-scipy gnuplot-nox valgrind"
 
+# missing PKG...: those of PKG dpkg does not have installed, each after a space.
+missing() {
+    for p in "$@"; do
+        status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+        case $status in
+            *"install ok installed"*) ;;
+            *) printf ' %s' "$p" ;;
+        esac
+    done
+}
+
 if [ "${1:-}" = "--list" ]; then
     echo $PACKAGES
     exit 0
 fi
+# `tools/deps.sh --missing PKG...` (tools/deps-arm64.sh): print, do not install.
+if [ "${1:-}" = "--missing" ]; then
+    shift
+    missing "$@"
+    exit 0
+fi
 
-missing=""
-for p in $PACKAGES; do
-    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-    case $status in
-        *"install ok installed"*) ;;
-        *) missing="$missing $p" ;;
-    esac
-done
+# shellcheck disable=SC2086  # the list is words
+missing=$(missing $PACKAGES)
 [ -z "$missing" ] && exit 0
 
 line="apt-get install -y --no-install-recommends$missing"
