@@ -79,13 +79,11 @@ static void churn(uint64_t ops, uint64_t q[4])
     q[3] = gc_get_stats(0).collections - c0;
 }
 
-static void attach(void) { rc_thread_attach(); }
-static void detach(void) { rc_thread_detach(); }
 
 const bench_gc_t bench_gc = {
     .strategy = RC_STRATEGY_NAME,
-    .attach = attach,
-    .detach = detach,
+    .attach = rc_thread_attach,
+    .detach = rc_thread_detach,
     .heap_new = heap_new,
     .heap_free = heap_free,
     .full_collect = full_collect,

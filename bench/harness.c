@@ -279,6 +279,13 @@ struct harness {
     worker_t *wk;
 };
 
+/* A strategy hook that may be NULL (nothing to do). */
+static inline void call(void (*hook)(void))
+{
+    if (hook)
+        hook();
+}
+
 static inline void relax(unsigned *spins)
 {
     if ((++*spins & 255) == 0)
@@ -306,7 +313,7 @@ static void do_chunk(worker_t *me)
 {
     struct harness *h = me->h;
     start_barrier(h, (unsigned)h->iterations + 1);
-    h->s->attach();
+    call(h->s->attach);
     uint64_t c0 = thread_cpu_ns();
     if (h->collect)
         CALLGRIND_TOGGLE_COLLECT;        /* count the kernel's instructions, nothing else */
@@ -314,7 +321,7 @@ static void do_chunk(worker_t *me)
     if (h->collect)
         CALLGRIND_TOGGLE_COLLECT;
     me->cpu_ns += thread_cpu_ns() - c0;
-    h->s->detach();
+    call(h->s->detach);
 }
 
 static void do_probe(worker_t *me)
@@ -501,12 +508,11 @@ harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, un
     }
     rss_peak_reset();
     h->live0 = rc_stats_get().live;
-    s->attach();
+    call(s->attach);
     h->ctx = w->setup ? w->setup(p, threads) : NULL;
-    s->quiesce();                        /* what setup left to free is not the run's */
-    if (s->gc_reset)
-        s->gc_reset();
-    s->detach();
+    call(s->quiesce);                    /* what setup left to free is not the run's */
+    call(s->gc_reset);
+    call(s->detach);
     if (s->figures_reset) {              /* no worker yet: nothing else attached */
         uint64_t peak, delay;
         s->figures_reset();
@@ -600,12 +606,12 @@ void harness_close(harness_t *h, harness_figures_t *out)
         h->s->figures(&out->epochs, &out->buffer_peak_bytes, &out->max_delay_epochs);
         out->epochs -= h->epoch0;
     }
-    h->s->attach();
+    call(h->s->attach);
     out->gc_tracked = h->s->gc_tracked ? (int64_t)h->s->gc_tracked(h->ctx) : -1;
     if (h->w->teardown)
         h->w->teardown(h->ctx);
-    h->s->quiesce();
-    h->s->detach();
+    call(h->s->quiesce);
+    call(h->s->detach);
     /* Peers make no rcbench objects, so for them this holds trivially. */
     rc_stats_t st = rc_stats_get();
     if (st.live != h->live0)

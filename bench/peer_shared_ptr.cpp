@@ -56,13 +56,6 @@ void make_counts_atomic()
         fatal("the process still counts as single-threaded: its counts would not be atomic");
 }
 
-void nothing() {}
-
-void no_gc_figures(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint64_t *max)
-{
-    *collections = *p50 = *p99 = *max = 0;
-}
-
 // ---- tree ------------------------------------------------------------------
 
 struct Node {
@@ -197,12 +190,7 @@ constexpr bench_strategy_t make_peer()
     bench_strategy_t s{};
     s.name = "shared_ptr";
     s.header_bytes = 16;
-    s.attach = nothing;
-    s.detach = nothing;
-    s.safepoint = nothing;
-    s.quiesce = nothing;
-    s.gc_reset = nothing;
-    s.gc_figures = no_gc_figures;
+    s.gc_figures = bench_no_collections;
     s.peer = true;
     s.own_allocator = "glibc";
     s.nworkloads = 2;

@@ -77,10 +77,7 @@ const bench_workload_t *bench_workload_find(const bench_strategy_t *s, const cha
     return NULL;
 }
 
-/* What a peer without such a notion does at attach, safepoint, ... */
-static void nothing(void) {}
-
-static void no_gc_figures(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint64_t *max)
+void bench_no_collections(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint64_t *max)
 {
     *collections = *p50 = *p99 = *max = 0;
 }
@@ -221,8 +218,7 @@ static uint64_t none_tree(void *ctx, unsigned thread, uint64_t n)
 
 const bench_strategy_t bench_none_peer = {
     .name = "none",
-    .attach = nothing, .detach = nothing, .safepoint = nothing, .quiesce = nothing,
-    .gc_reset = nothing, .gc_figures = no_gc_figures,
+    .gc_figures = bench_no_collections,
     .peer = true,
     .nworkloads = 3,
     .w = {
@@ -354,7 +350,7 @@ static void boehm_gc_figures(uint64_t *collections, uint64_t *p50, uint64_t *p99
 
 const bench_strategy_t bench_boehm_peer = {
     .name = "boehm",
-    .attach = boehm_attach, .detach = nothing, .safepoint = nothing, .quiesce = nothing,
+    .attach = boehm_attach,
     .gc_reset = boehm_gc_reset, .gc_figures = boehm_gc_figures,
     .peer = true,
     .own_allocator = "bdwgc",
@@ -481,7 +477,6 @@ static void *cpy_1m(const bench_params_t *p, unsigned t) { (void)p, (void)t; ret
 const bench_strategy_t bench_cpython_gc_peer = {
     .name = "cpython-gc",
     .header_bytes = 16,                  /* ob_refcnt, ob_type (PyGC_Head not counted, as ours is not) */
-    .attach = nothing, .detach = nothing, .safepoint = nothing, .quiesce = nothing,
     /* gc_figures NULL: its collections are the workload itself, timed in
      * python; the gc cells stay empty rather than show rcbench's zeros. */
     .gc_tracked = cpy_tracked,

@@ -355,7 +355,13 @@ static void versus_peers(FILE *out, const char *const *strat, unsigned ns)
             fprintf(out, " %16s", head);
         }
         fprintf(out, "\n");
-        for (unsigned t = 1; t <= 1024; t++) {
+        for (unsigned j0 = 0; j0 < nrows; j0++) {    /* each thread count of w, in row order */
+            const unsigned t = rows[j0].threads;
+            bool seen = strcmp(rows[j0].workload, w) != 0;
+            for (unsigned k = 0; k < j0 && !seen; k++)
+                seen = !strcmp(rows[k].workload, w) && rows[k].threads == t;
+            if (seen)
+                continue;
             for (unsigned si = 0; si < ns; si++) {
                 if (is_peer(strat[si]))
                     continue;

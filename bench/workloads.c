@@ -465,9 +465,6 @@ static void heap_free(void *root) { rc_decref(root); }
 
 /* ---- the table ---------------------------------------------------------------------- */
 
-static void attach(void) { rc_thread_attach(); }
-static void detach(void) { rc_thread_detach(); }
-static void safepoint(void) { rc_safepoint(); }
 
 /* Deferred frees what it buffered after two epochs, which a thread alone
  * advances at its safepoints; the collection (with the world stopped,
@@ -522,9 +519,8 @@ const bench_strategy_t bench_workloads = {
     .name = RC_STRATEGY_NAME,
     .header_bytes = (unsigned)sizeof(rc_obj_t),
     .gc_header_bytes = RC_GC_HEAD_BYTES,
-    .attach = attach,
-    .detach = detach,
-    .safepoint = safepoint,
+    .attach = rc_thread_attach,          /* the strategy's own (an out-of-line copy of the inline) */
+    .detach = rc_thread_detach,
     .quiesce = quiesce,
     .gc_reset = gc_reset_stats,
     .gc_figures = gc_figures,

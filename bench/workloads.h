@@ -56,11 +56,12 @@ typedef struct bench_strategy {
     const char *name;
     unsigned header_bytes;               /* object header (gc header not counted) */
     unsigned gc_header_bytes;            /* the cycle detector's, in front of containers */
+    /* Around each thread's chunk, setup and teardown; NULL: nothing to do
+     * (a peer without threads to register). */
     void (*attach)(void);
     void (*detach)(void);
-    void (*safepoint)(void);
     /* Between runs, on an attached thread: every deferred count applied,
-     * cyclic garbage collected. */
+     * cyclic garbage collected; NULL: nothing to settle. */
     void (*quiesce)(void);
     void (*gc_reset)(void);              /* NULL: nothing to reset */
     /* Since the last gc_reset: collections, and pause quantiles in ns;
@@ -104,6 +105,9 @@ typedef struct bench_strategy {
  *   cpython-gc  Debian's python3 running gc.collect() on the gc_pause heap.
  */
 extern const bench_strategy_t bench_none_peer, bench_shared_ptr_peer, bench_boehm_peer, bench_cpython_gc_peer;
+
+/* For a peer without a collector: zero collections, zero pauses. */
+void bench_no_collections(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint64_t *max);
 
 /* The workload NAME of table S, or NULL. */
 const bench_workload_t *bench_workload_find(const bench_strategy_t *s, const char *name);
