@@ -1,12 +1,12 @@
 /* bench/gcheap.h — the live heap the cycle detector's benchmarks collect:
  * a list holding n - 1 lists, every 8th of which holds itself (a live
  * cycle; the others are empty), so n tracked containers, all reachable.
- * rcbench-gc and the cpython-gc peer (bench/peers.c) build the same shape
+ * rcbench-gc and the cpython-gc peer (bench/peers/cpython_gc.c) build the same shape
  * in CPython. Dropping the root leaves the cycles to a collection. Built with
  * automatic collection off (the build is not measured), then settled in
  * the oldest generation by one full collection; the collector's enabled
- * state is left as it was. Included by flavoured sources (bench/
- * workloads.c, bench/gckernels.c), so compiled once per strategy; `must`
+ * state is left as it was. Included by flavoured sources (bench/workloads/gc.c,
+ * bench/gckernels.c), so compiled once per strategy; `must`
  * is the includer's out-of-memory stop.
  * Threading: the calling thread, attached.
  */

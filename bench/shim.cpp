@@ -30,7 +30,10 @@
 
 extern "C" {
 #include "alloc/alloc.h"
-#include "bench/harness.h"
+#include "bench/bench.h"
+#include "bench/report/report.h"
+#include "bench/run/harness.h"
+#include "bench/run/machine.h"
 }
 
 namespace {
@@ -104,8 +107,8 @@ bool contains(const std::vector<std::string> &v, const std::string &x)
 // rcbench's strategies, then the peers: the order of the report's columns.
 std::vector<const bench_strategy_t *> tables()
 {
-    std::vector<const bench_strategy_t *> t(harness_strategies, harness_strategies + harness_nstrategies);
-    t.insert(t.end(), harness_peers, harness_peers + harness_npeers);
+    std::vector<const bench_strategy_t *> t(bench_strategies, bench_strategies + bench_nstrategies);
+    t.insert(t.end(), bench_peers, bench_peers + bench_npeers);
     return t;
 }
 
@@ -140,9 +143,9 @@ Options parse(int &argc, char **argv)
     std::vector<std::string> all_strategies, all_workloads;
     for (const bench_strategy_t *t : tables()) {
         all_strategies.push_back(t->name);
-        for (unsigned i = 0; i < t->nworkloads; i++)
-            if (!contains(all_workloads, t->w[i].name))
-                all_workloads.push_back(t->w[i].name);
+        for (unsigned i = 0, n = bench_workload_count(t); i < n; i++)
+            if (!contains(all_workloads, bench_workload_at(t, i)->name))
+                all_workloads.push_back(bench_workload_at(t, i)->name);
     }
     std::vector<std::string> all_allocators = split(alloc_backend_names());
 
@@ -283,11 +286,6 @@ bool wanted(const Options &o, const std::string &workload)
     if (contains(o.workloads, workload))
         return true;
     return workload.rfind("gc_pause_", 0) == 0 && contains(o.workloads, "gc_pause");
-}
-
-bool threads_fit(const bench_workload_t *w, unsigned t)
-{
-    return t >= w->min_threads && t % w->thread_step == 0 && (w->max_threads == 0 || t <= w->max_threads);
 }
 
 struct Case {
@@ -510,9 +508,9 @@ int main(int argc, char **argv)
     const std::vector<const bench_strategy_t *> all = tables();
     std::vector<std::string> names;
     for (const bench_strategy_t *t : all)
-        for (unsigned i = 0; i < t->nworkloads; i++)
-            if (!contains(names, t->w[i].name))
-                names.push_back(t->w[i].name);
+        for (unsigned i = 0, n = bench_workload_count(t); i < n; i++)
+            if (!contains(names, bench_workload_at(t, i)->name))
+                names.push_back(bench_workload_at(t, i)->name);
     for (const std::string &wname : names) {
         if (!wanted(o, wname))
             continue;
@@ -522,7 +520,7 @@ int main(int argc, char **argv)
             for (size_t ai = 0; ai < allocs.size(); ai++) {
                 for (const bench_strategy_t *s : all) {
                     const bench_workload_t *w = bench_workload_find(s, wname.c_str());
-                    if (w == nullptr || !contains(o.strategies, s->name) || !threads_fit(w, t))
+                    if (w == nullptr || !contains(o.strategies, s->name) || !bench_threads_fit(w, t))
                         continue;
                     if (s->own_allocator && ai != 0)
                         continue;
@@ -608,8 +606,8 @@ int main(int argc, char **argv)
         if (c.strategy->self_ns)
             b->UseManualTime();
     }
-    std::printf("rcbench %s on %s (%s), %u PU(s) for pinning, %s, atomics %s\n", harness_revision(),
-                harness_arch(), harness_cpu_model(), harness_pus(), harness_compiler(), harness_atomics());
+    std::printf("rcbench %s on %s (%s), %u PU(s) for pinning, %s, atomics %s\n", machine_revision(),
+                machine_arch(), machine_cpu_model(), harness_pus(), machine_compiler(), machine_atomics());
     std::fflush(stdout);
     Reporter reporter(o);
     size_t matched = benchmark::RunSpecifiedBenchmarks(&reporter);

@@ -14,7 +14,7 @@ set -eu
 # for pinning; libgc-dev for the Boehm GC peer; python3 for the report tools
 # and the cpython-gc peer, python3-scipy for Google
 # Benchmark's compare.py (its Mann-Whitney U test), gnuplot-nox for the plots,
-# valgrind for callgrind's client requests (bench/harness.c) and the
+# valgrind for callgrind's client requests (bench/run/harness.c) and the
 # instruction counts of tools/rcbench-icount.
 PACKAGES="gcc g++ clang cmake ninja-build binutils pkg-config make
 libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev

@@ -1,8 +1,11 @@
-/* bench/workloads.h — the workloads rcbench measures, as C kernels.
+/* bench/bench.h — rcbench's module header: what a workload, a strategy
+ * table and a peer are, and the tables the binary holds.
  *
- * A workload is written once (bench/workloads.c) and compiled once per
- * strategy: each strategy's build exports one bench_<strategy>_workloads
- * table. A kernel does `n` operations of its workload on one thread and
+ * A workload is written once (bench/workloads/, one file per family) and
+ * compiled once per strategy: each strategy's build exports one
+ * bench_<strategy>_workloads table; the peers (bench/peers/) have tables
+ * of the same shape. The lists (strategies, peers, workloads) live here
+ * and in bench/bench.c only; `rcbench --list=...` prints them. A kernel does `n` operations of its workload on one thread and
  * returns a checksum (so the optimiser must do the work); with threads > 1
  * every thread runs it at once over one context that setup made.
  *
@@ -12,11 +15,15 @@
  * between calls never holds the world or the GIL). A kernel passes a
  * safepoint at least every few thousand operations.
  */
-#ifndef RC_BENCH_WORKLOADS_H
-#define RC_BENCH_WORKLOADS_H
+#ifndef RC_BENCH_BENCH_H
+#define RC_BENCH_BENCH_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* What a run may be told (flags of rcbench). */
 typedef struct bench_params {
@@ -27,8 +34,8 @@ typedef struct bench_params {
 typedef struct bench_workload {
     const char *name;
     const char *op;                      /* what one operation is */
-    unsigned min_threads;                /* 1, or 2 for hand-off (pairs) */
-    unsigned thread_step;                /* thread counts must be a multiple (hand-off: 2) */
+    unsigned min_threads;                /* 0 or 1: any; 2 for hand-off (pairs) */
+    unsigned thread_step;                /* thread counts must be a multiple (hand-off: 2); 0: any */
     unsigned max_threads;                /* 0: any; 1: single-thread only */
     bool pairs;                          /* an operation takes two threads (hand-off): counted once */
     uint64_t ops_per_iter;               /* per thread, per harness iteration */
@@ -50,7 +57,14 @@ static inline uint64_t bench_tree_ops(unsigned depth, uint64_t n)
     return (n + nodes - 1) / nodes * nodes;
 }
 
-#define BENCH_MAX_WORKLOADS 16
+/* A family of workloads: one file of bench/workloads/ or bench/peers/;
+ * n is computed from the array (BENCH_FAMILY). */
+typedef struct bench_family {
+    unsigned n;
+    const bench_workload_t *w;
+} bench_family_t;
+#define BENCH_FAMILY(arr) { .n = (unsigned)(sizeof(arr) / sizeof((arr)[0])), .w = (arr) }
+#define BENCH_MAX_FAMILIES 8
 
 typedef struct bench_strategy {
     const char *name;
@@ -77,7 +91,7 @@ typedef struct bench_strategy {
      * of a run, before teardown (cpython-gc: counted once, after building
      * its heap); NULL: not reported. */
     uint64_t (*gc_tracked)(void *ctx);
-    /* A peer (bench/peers.c): not one of rcbench's strategies but what
+    /* A peer (bench/peers/): not one of rcbench's strategies but what
      * users run today, measured on the same workloads for comparison. */
     bool peer;
     /* A peer that brings its own allocator names it ("glibc" for
@@ -89,13 +103,13 @@ typedef struct bench_strategy {
      * another process): the ns its last run measured, which the driver
      * reports instead of its own wall time; NULL: wall time. */
     uint64_t (*self_ns)(void *ctx);
-    /* Workloads by name; a peer has a subset of rcbench's (and rcbench's
-     * tables all have the same ones, in the same order). */
-    unsigned nworkloads;
-    bench_workload_t w[BENCH_MAX_WORKLOADS];
+    /* Workloads, by family (NULL-terminated); a peer has a subset of
+     * rcbench's (and rcbench's tables all have the same ones, in the same
+     * order). Reached through bench_workload_at/bench_workload_find. */
+    const bench_family_t *families[BENCH_MAX_FAMILIES];
 } bench_strategy_t;
 
-/* The peers (bench/peers.c, bench/peer_shared_ptr.cpp):
+/* The peers (bench/peers/, one file each):
  *   none        no counting at all: the allocator alone (alloc_pairs),
  *               the harness alone (empty), and the same binary trees made
  *               with malloc and freed with free on each allocator, the
@@ -106,10 +120,30 @@ typedef struct bench_strategy {
  */
 extern const bench_strategy_t bench_none_peer, bench_shared_ptr_peer, bench_boehm_peer, bench_cpython_gc_peer;
 
+/* Every strategy built (RC_FOR_EACH_STRATEGY order), then the peers. */
+extern const bench_strategy_t *const bench_strategies[];
+extern const unsigned bench_nstrategies;
+extern const bench_strategy_t *const bench_peers[];
+extern const unsigned bench_npeers;
+
 /* For a peer without a collector: zero collections, zero pauses. */
 void bench_no_collections(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint64_t *max);
 
-/* The workload NAME of table S, or NULL. */
+/* Table S's workloads: how many, the i-th (families in order), and the
+ * one named NAME (or NULL). */
+unsigned bench_workload_count(const bench_strategy_t *s);
+const bench_workload_t *bench_workload_at(const bench_strategy_t *s, unsigned i);
 const bench_workload_t *bench_workload_find(const bench_strategy_t *s, const char *name);
 
-#endif /* RC_BENCH_WORKLOADS_H */
+/* Whether w runs on `threads` threads (its minimum, step and maximum). */
+bool bench_threads_fit(const bench_workload_t *w, unsigned threads);
+
+/* p, or a one-line fatal error when a benchmark's context could not be
+ * allocated. */
+void *bench_must_mem(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RC_BENCH_BENCH_H */

@@ -1,5 +1,5 @@
-/* bench/harness.h — what rcbench's C++ shim calls: one benchmark run of a
- * workload on N pinned threads, the machine's calibration, and reports.
+/* bench/run/harness.h — one benchmark run of a workload on N pinned
+ * threads, and the run's calibration of the machine.
  *
  * A run (harness_open .. harness_close) owns N - 1 worker threads plus the
  * calling thread, which is worker 0 (Google Benchmark's thread: its timer
@@ -16,26 +16,19 @@
  * Threading: one run at a time, driven from one thread; the allocator is
  * switched (alloc_backend_select) only between runs.
  */
-#ifndef RC_BENCH_HARNESS_H
-#define RC_BENCH_HARNESS_H
+#ifndef RC_BENCH_RUN_HARNESS_H
+#define RC_BENCH_RUN_HARNESS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "bench/workloads.h"
+#include "bench/bench.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Every strategy built (RC_FOR_EACH_STRATEGY order), and the peers
- * (bench/peers.c). */
-extern const bench_strategy_t *const harness_strategies[];
-extern const unsigned harness_nstrategies;
-extern const bench_strategy_t *const harness_peers[];
-extern const unsigned harness_npeers;
 
 typedef struct harness harness_t;
 
@@ -79,59 +72,9 @@ void harness_close(harness_t *h, harness_figures_t *out);
  * respected); threads bind to PUs in order, cores' first PUs first. */
 unsigned harness_pus(void);
 unsigned harness_cores(void);
-/* uname's machine, e.g. "x86_64"; the CPU's model name; the C compiler;
- * the source revision; which atomics the build uses. */
-const char *harness_arch(void);
-const char *harness_cpu_model(void);
-const char *harness_compiler(void);
-const char *harness_revision(void);
-const char *harness_atomics(void);
-
-/* ---- reports ---------------------------------------------------------- */
-
-typedef struct report_row {
-    char workload[48], strategy[24], allocator[24];
-    unsigned threads, repetition;
-    uint64_t iterations;
-    double ns_per_op, ops_per_sec, cpu_ns_per_op;
-    uint64_t peak_rss_kib;
-    unsigned header_bytes;
-    uint64_t gc_collections;
-    double gc_p50_us, gc_p99_us, gc_max_us;
-    bool gc_reported, rss_reported;      /* false: those cells are empty (a peer's figures are not ours) */
-    int64_t gc_tracked;                  /* -1: not reported */
-    bool peer;
-    char binding[512];
-    double availability, overlap, c2c_ns;
-    char timestamp[32];
-    bool deferred;                       /* the deferred_* figures are set */
-    uint64_t deferred_epochs, deferred_buffer_peak_kib, deferred_max_delay_epochs;
-    char error[200];                     /* "": a number; else why not */
-    unsigned order;                      /* set by report_add */
-} report_row_t;
-
-/* The benchmarks' names (workload/strategy/allocator/threads:N) in the
- * order rows are written and summarised, whatever order they ran in. */
-void report_set_order(const char *const *names, unsigned n);
-void report_add(const report_row_t *row);
-/* Checks that path can be written: a regular file or none, and a temp
- * file can be made next to it (made and removed). Returns false with a
- * one-line reason. */
-bool report_check_path(const char *path, char *err, size_t errlen);
-/* Writes every row to path atomically (a mkstemp file next to it, then
- * rename). */
-bool report_write_csv(const char *path, char *err, size_t errlen);
-unsigned report_rows(void);
-/* The summary: per workload, strategies side by side as ratios to atomic
- * (median over repetitions), multi-thread rows grouped by placement. */
-void report_summary(FILE *out);
-/* The summary to path, atomically, as the CSV. */
-bool report_write_summary(const char *path, char *err, size_t errlen);
-/* Rows that are errors. */
-unsigned report_errors(void);
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif /* RC_BENCH_HARNESS_H */
+#endif /* RC_BENCH_RUN_HARNESS_H */

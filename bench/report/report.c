@@ -1,4 +1,4 @@
-/* bench/report.c — rcbench's tidy CSV and its closing summary.
+/* bench/report/report.c — rcbench's tidy CSV and its closing summary.
  *
  * The CSV has one row per benchmark run (per repetition), the columns of
  * CSV_HEADER in that order (documented in BENCHMARKS.md); it is written
@@ -27,7 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bench/harness.h"
+#include "bench/report/report.h"
+#include "bench/run/machine.h"
 
 #define CSV_HEADER                                                                              \
     "workload,strategy,allocator,threads,repetition,iterations,ns_per_op,ops_per_sec,"          \
@@ -138,15 +139,15 @@ static void write_row(FILE *f, const report_row_t *r)
     num(f, r->gc_p99_us, 2, ok && r->gc_reported);
     num(f, r->gc_max_us, 2, ok && r->gc_reported);
     field(f, r->binding, false);
-    field(f, harness_arch(), false);
-    field(f, harness_cpu_model(), false);
-    field(f, harness_compiler(), false);
-    field(f, harness_revision(), false);
+    field(f, machine_arch(), false);
+    field(f, machine_cpu_model(), false);
+    field(f, machine_compiler(), false);
+    field(f, machine_revision(), false);
     field(f, r->timestamp, false);
     num(f, r->availability, 4, ok);
     num(f, r->overlap, 4, ok);
     num(f, r->c2c_ns, 0, ok && r->c2c_ns >= 0);
-    field(f, harness_atomics(), false);
+    field(f, machine_atomics(), false);
     num(f, (double)r->deferred_epochs, 0, ok && r->deferred);
     num(f, (double)r->deferred_buffer_peak_kib, 0, ok && r->deferred);
     num(f, (double)r->deferred_max_delay_epochs, 0, ok && r->deferred);

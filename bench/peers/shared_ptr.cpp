@@ -1,4 +1,4 @@
-// bench/peer_shared_ptr.cpp — the std::shared_ptr peer (bench/workloads.h):
+// bench/peers/shared_ptr.cpp — the std::shared_ptr peer (bench/bench.h):
 // rcbench's `tree` and `handoff` written as a C++ programmer writes them,
 // with std::make_shared, so operator new, i.e. the process's malloc
 // (glibc's). C++ by nature; the only C++ besides bench/shim.cpp.
@@ -20,7 +20,7 @@
 // with several threads, so setup starts and joins one thread if none ever
 // ran, and then checks the flag: the counts are atomic in every run.
 //
-// Threading: as every workload (bench/workloads.h). The rings are
+// Threading: as every workload (bench/bench.h). The rings are
 // single-producer single-consumer; their indices are std::atomic with the
 // orders named at each use.
 #include <atomic>
@@ -36,7 +36,7 @@
 #include <sys/single_threaded.h>
 
 extern "C" {
-#include "bench/workloads.h"
+#include "bench/bench.h"
 }
 
 namespace {
@@ -183,6 +183,14 @@ uint64_t handoff(void *ctx, unsigned thread, uint64_t n)
     return sum;
 }
 
+constexpr bench_workload_t shared_ptr_w[] = {
+    {"tree", "tree node made (make_shared) and freed", 1, 1, 0, false, 1 << 17, tree_setup, tree, tree_teardown,
+     tree_ops},
+    {"handoff", "2-tuple made on one thread, freed on another", 2, 2, 0, true, 1 << 16, handoff_setup, handoff,
+     handoff_teardown, nullptr},
+};
+constexpr bench_family_t shared_ptr_family = {sizeof shared_ptr_w / sizeof shared_ptr_w[0], shared_ptr_w};
+
 // The table. header_bytes: the control block make_shared puts in front of
 // each object, a vtable pointer and the two 32-bit counts (libstdc++).
 constexpr bench_strategy_t make_peer()
@@ -193,11 +201,7 @@ constexpr bench_strategy_t make_peer()
     s.gc_figures = bench_no_collections;
     s.peer = true;
     s.own_allocator = "glibc";
-    s.nworkloads = 2;
-    s.w[0] = {"tree", "tree node made (make_shared) and freed", 1, 1, 0, false, 1 << 17, tree_setup, tree,
-              tree_teardown, tree_ops};
-    s.w[1] = {"handoff", "2-tuple made on one thread, freed on another", 2, 2, 0, true, 1 << 16, handoff_setup,
-              handoff, handoff_teardown, nullptr};
+    s.families[0] = &shared_ptr_family;
     return s;
 }
 

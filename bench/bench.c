@@ -1,0 +1,77 @@
+/* bench/bench.c — the tables rcbench runs: its strategies (one
+ * bench_<strategy>_workloads table each, bench/workloads/table.c compiled
+ * per strategy) and the peers (bench/peers/), and the walks over a
+ * table's families. Each list is written here once; everything else
+ * (the CLI, --list, tools/ and tests/ through --list) reads it.
+ * Threading: read-only tables.
+ */
+#include "bench/bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rc/strategies.h"
+
+#define X(s) extern const bench_strategy_t bench_##s##_workloads;
+RC_FOR_EACH_STRATEGY(X)
+#undef X
+#define X(s) &bench_##s##_workloads,
+const bench_strategy_t *const bench_strategies[] = { RC_FOR_EACH_STRATEGY(X) };
+#undef X
+const unsigned bench_nstrategies = sizeof bench_strategies / sizeof bench_strategies[0];
+
+const bench_strategy_t *const bench_peers[] = {
+    &bench_none_peer, &bench_shared_ptr_peer,
+#if RC_PEER_BOEHM
+    &bench_boehm_peer,
+#endif
+    &bench_cpython_gc_peer,
+};
+const unsigned bench_npeers = sizeof bench_peers / sizeof bench_peers[0];
+
+unsigned bench_workload_count(const bench_strategy_t *s)
+{
+    unsigned n = 0;
+    for (unsigned f = 0; f < BENCH_MAX_FAMILIES && s->families[f]; f++)
+        n += s->families[f]->n;
+    return n;
+}
+
+const bench_workload_t *bench_workload_at(const bench_strategy_t *s, unsigned i)
+{
+    for (unsigned f = 0; f < BENCH_MAX_FAMILIES && s->families[f]; f++) {
+        if (i < s->families[f]->n)
+            return &s->families[f]->w[i];
+        i -= s->families[f]->n;
+    }
+    return NULL;
+}
+
+const bench_workload_t *bench_workload_find(const bench_strategy_t *s, const char *name)
+{
+    for (unsigned i = 0, n = bench_workload_count(s); i < n; i++)
+        if (strcmp(bench_workload_at(s, i)->name, name) == 0)
+            return bench_workload_at(s, i);
+    return NULL;
+}
+
+bool bench_threads_fit(const bench_workload_t *w, unsigned t)
+{
+    return t >= w->min_threads && (w->thread_step == 0 || t % w->thread_step == 0) &&
+           (w->max_threads == 0 || t <= w->max_threads);
+}
+
+void bench_no_collections(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint64_t *max)
+{
+    *collections = *p50 = *p99 = *max = 0;
+}
+
+void *bench_must_mem(void *p)
+{
+    if (p == NULL) {
+        fprintf(stderr, "rcbench: out of memory for a benchmark's context\n");
+        exit(3);
+    }
+    return p;
+}

@@ -1,0 +1,62 @@
+/* bench/report/report.h — rcbench's reports: the tidy CSV (one row per
+ * run) and the closing summary, each written whole or not at all.
+ * Threading: the driver's thread only.
+ */
+#ifndef RC_BENCH_REPORT_REPORT_H
+#define RC_BENCH_REPORT_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct report_row {
+    char workload[48], strategy[24], allocator[24];
+    unsigned threads, repetition;
+    uint64_t iterations;
+    double ns_per_op, ops_per_sec, cpu_ns_per_op;
+    uint64_t peak_rss_kib;
+    unsigned header_bytes;
+    uint64_t gc_collections;
+    double gc_p50_us, gc_p99_us, gc_max_us;
+    bool gc_reported, rss_reported;      /* false: those cells are empty (a peer's figures are not ours) */
+    int64_t gc_tracked;                  /* -1: not reported */
+    bool peer;
+    char binding[512];
+    double availability, overlap, c2c_ns;
+    char timestamp[32];
+    bool deferred;                       /* the deferred_* figures are set */
+    uint64_t deferred_epochs, deferred_buffer_peak_kib, deferred_max_delay_epochs;
+    char error[200];                     /* "": a number; else why not */
+    unsigned order;                      /* set by report_add */
+} report_row_t;
+
+/* The benchmarks' names (workload/strategy/allocator/threads:N) in the
+ * order rows are written and summarised, whatever order they ran in. */
+void report_set_order(const char *const *names, unsigned n);
+void report_add(const report_row_t *row);
+/* Checks that path can be written: a regular file or none, and a temp
+ * file can be made next to it (made and removed). Returns false with a
+ * one-line reason. */
+bool report_check_path(const char *path, char *err, size_t errlen);
+/* Writes every row to path atomically (a mkstemp file next to it, then
+ * rename). */
+bool report_write_csv(const char *path, char *err, size_t errlen);
+unsigned report_rows(void);
+/* The summary: per workload, strategies side by side as ratios to atomic
+ * (median over repetitions), multi-thread rows grouped by placement. */
+void report_summary(FILE *out);
+/* The summary to path, atomically, as the CSV. */
+bool report_write_summary(const char *path, char *err, size_t errlen);
+/* Rows that are errors. */
+unsigned report_errors(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RC_BENCH_REPORT_REPORT_H */

@@ -1,0 +1,86 @@
+/* bench/workloads/gc.c — the cycle detector's workloads.
+ *
+ *   cyclic           clusters of 8 nodes, rings and graphs in turn,
+ *                    dropped: garbage only the cycle detector frees, at
+ *                    its default thresholds;
+ *   gc_pause_10k/100k/1m  one full collection of a live heap of that many
+ *                    containers (a list holding n - 1 lists, every 8th
+ *                    holding itself; the cpython-gc peer builds the same in
+ *                    CPython): one op is one collection, so ns per op is
+ *                    the pause.
+ * Threading: bench/workloads/workloads.h; gc_pause is single-threaded.
+ */
+#include "bench/gcheap.h"
+#include "bench/workloads/workloads.h"
+#include "gc/gc.h"
+
+/* ---- cyclic ----------------------------------------------------------------------- */
+
+/* Clusters of 8 two-slot nodes: slot 0 links them in a ring; in every
+ * other cluster slot 1 adds a chord to the node 3 ahead, a graph with
+ * many cycles. Then the cluster is dropped: garbage only the collector
+ * frees, at its default thresholds. */
+#define CLUSTER 8
+
+static uint64_t cyclic(void *ctx, unsigned thread, uint64_t n)
+{
+    (void)ctx, (void)thread;
+    uint64_t sum = 0;
+    for (uint64_t done = 0; done < n; done += CLUSTER) {
+        bool graph = (done / CLUSTER) & 1;
+        rc_obj_t *nd[CLUSTER];
+        for (int i = 0; i < CLUSTER; i++)
+            nd[i] = must(rc_node_new(2, i));
+        for (int i = 0; i < CLUSTER; i++) {
+            rc_obj_t *next = nd[(i + 1) % CLUSTER], *chord = nd[(i + 3) % CLUSTER];
+            rc_incref(next);
+            rc_node_set(nd[i], 0, next);
+            if (graph) {
+                rc_incref(chord);
+                rc_node_set(nd[i], 1, chord);
+            }
+        }
+        sum += (uint64_t)rc_int_value(nd[0]);
+        for (int i = 0; i < CLUSTER; i++)
+            rc_decref(nd[i]);                /* ours gone: only the cycles hold them */
+        if ((done & 255) < CLUSTER)
+            rc_safepoint();
+    }
+    return sum;
+}
+
+/* ---- gc_pause --------------------------------------------------------------------- */
+
+static void *heap_new(uint64_t n) { return bench_gc_heap_new(n, must); }
+
+static void *heap_10k(const bench_params_t *p, unsigned t) { (void)p, (void)t; return heap_new(10000); }
+static void *heap_100k(const bench_params_t *p, unsigned t) { (void)p, (void)t; return heap_new(100000); }
+static void *heap_1m(const bench_params_t *p, unsigned t) { (void)p, (void)t; return heap_new(1000000); }
+
+static uint64_t gc_pause(void *ctx, unsigned thread, uint64_t n)
+{
+    (void)ctx, (void)thread;
+    uint64_t found = 0;
+    for (uint64_t i = 0; i < n; i++)
+        found += (uint64_t)gc_collect(2);
+    if (found != 0)
+        rc_fatal("gc_pause: the heap is all reachable, yet the collector found %llu garbage",
+                 (unsigned long long)found);
+    return found;
+}
+
+/* The self-holding lists are left to the collection the harness's quiesce
+ * runs after teardown. */
+static void heap_free(void *root) { rc_decref(root); }
+
+static const bench_workload_t gc_w[] = {
+    { .name = "cyclic", .op = "node of a garbage ring or graph, made and collected", .ops_per_iter = 1 << 16,
+      .run = cyclic },
+    { .name = "gc_pause_10k", .op = "full collection, 10k live containers", .max_threads = 1, .ops_per_iter = 1,
+      .setup = heap_10k, .run = gc_pause, .teardown = heap_free },
+    { .name = "gc_pause_100k", .op = "full collection, 100k live containers", .max_threads = 1, .ops_per_iter = 1,
+      .setup = heap_100k, .run = gc_pause, .teardown = heap_free },
+    { .name = "gc_pause_1m", .op = "full collection, 1M live containers", .max_threads = 1, .ops_per_iter = 1,
+      .setup = heap_1m, .run = gc_pause, .teardown = heap_free },
+};
+const bench_family_t bench_gc_family = BENCH_FAMILY(gc_w);
