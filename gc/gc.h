@@ -4,9 +4,12 @@
  * Containers (tuple, list, node) are tracked from the moment their
  * constructor returns until they die; ints are not. Each carries a
  * RC_GC_HEAD_BYTES (24-byte) header in front: two links on a generation
- * list, and one word with the generation, flags, the owning thread's list
- * id and, during a collection, the scratch count. CPython's is 16 bytes
- * (it keeps the scratch count in a link during a collection).
+ * list, and one word holding flags (bits 2-5: tracked, finalized,
+ * collecting, unreachable), the id of the owning thread's record (bits
+ * 8-31) and, during a collection, the scratch count (bits 32-63). The word
+ * holds no generation: an object's generation is the list it is on.
+ * CPython's header is 16 bytes (it keeps the scratch count in a link
+ * during a collection).
  *
  * Three generations with CPython's policy as defaults: a collection of
  * generation 0 after 700 net container allocations; generation 1 every 10
