@@ -3,7 +3,9 @@
  * Knobs that change data layout are macros tested with #if; knobs that only
  * guard statements are `static const bool` tested in a plain `if`, so every
  * build type-checks the guarded code and the optimiser deletes it when off.
- * Override a macro knob with -D at configure time (CMake: RC_EXTRA_DEFS).
+ * Override a macro knob with -D in the C flags at configure time, e.g.
+ * `cmake --preset release -DCMAKE_C_FLAGS=-DRC_DEFERRED_SLOTS=512` (cached in
+ * that build directory until `-DCMAKE_C_FLAGS=` clears it).
  * Threading: none (constants).
  */
 #ifndef RC_BASE_CONFIG_H
