@@ -1,42 +1,21 @@
 /* rc/strategy/deferred.c — deferred counting's slow paths: table misses,
  * flushes, epochs, sealed batches of decrements, attach and detach.
  *
- * Epochs (crossbeam-epoch's scheme, the counts' version of it). One global
- * epoch counter; each thread record has an epoch slot on its own cache
- * line holding the epoch the thread last announced, or IDLE when the
- * thread is detached. A flush
- *   1. issues a full fence and reads the epoch G (the fence orders every
- *      store the program made before its logged decrements — the unlink of
- *      the pointer being dropped — before the read);
- *   2. applies its positive deltas and seals its negative ones as a batch
- *      tagged G;
- *   3. announces G with a release store and a full fence (crossbeam's
- *      pin: the announcement is visible before the thread reads pointers
- *      again);
- *   4. tries to advance: read the epoch, full fence, read every slot with
- *      acquire; if all attached threads announced the current epoch, a
- *      release CAS moves it on. Each advance re-announces the new epoch
- *      (nothing was logged since step 2), at most twice, and only while a
- *      batch is waiting;
- *   5. applies every batch whose tag is two or more behind the epoch,
- *      read with acquire.
- * The happens-before chain that makes an increment precede a decrement
- * that depends on it: the increment's atomic add, then the adder's
- * release announce, read with acquire by an advancer, whose release CAS
- * on the epoch is read with acquire by the thread that applies the
- * decrement. A batch tagged T is due at T + 2: the advance to T + 1 may
- * have been decided on announcements made before the batch was sealed;
- * the advance to T + 2 needs every thread to announce again after it.
- *
- * Thread records are never freed (a detached thread's record is reused by
- * the next thread that attaches), so the registry is a list that only
- * grows and is walked without a lock. Batches of threads that detach, and
- * decrements made by threads that are not attached, go to a shared list
- * under shared_lock; any flush takes it with trylock when a batch is due.
+ * Epochs are crossbeam-epoch's: a flush fences, reads the epoch G, applies
+ * its increments, seals its decrements tagged G, announces G (release
+ * store, fence), tries to advance (every attached slot announced G: a
+ * release CAS to G + 1, at most twice) and applies the batches tagged
+ * G - 2 or older. A batch is due at T + 2, not T + 1: the advance to T + 1
+ * may rest on announcements made before the batch was sealed.
  *
  * Threading: miss, flush and attach/detach run on the calling thread over
- * its own record; the registry, the epoch and the slots as above; the
- * shared list under shared_lock.
+ * its own record. Records are never freed (reused after a detach), so the
+ * registry only grows and is walked without a lock. The epoch and each
+ * record's slot (alone on its line) are shared, paired at each operation.
+ * Batches of detached threads and decrements of unattached threads sit on
+ * a shared list under shared_lock, which flushes take with trylock.
+ *
+ * Design: docs/deferred.md.
  */
 #include <pthread.h>
 #include <sched.h>

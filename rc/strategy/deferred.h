@@ -1,91 +1,22 @@
 /* rc/strategy/deferred.h — deferred reference counting: buffered,
- * coalesced counts applied at safepoints, decrements two epochs late.
+ * coalesced counts applied at safepoints, decrements two epochs late
+ * (the Recycler's buffers, Levanoni-Petrank coalescing, EBR's epochs).
  *
- * Family: buffered / coalesced counting. Each thread logs its count
- * changes instead of making them (Bacon, Attanasio, Lee, Rajan, Smith,
- * "Java without the coffee breaks", PLDI 2001 — the Recycler's mutation
- * buffers, increments applied at once, decrements an epoch later); the
- * log coalesces repeated changes to one object into one delta
- * (Levanoni and Petrank, "An on-the-fly reference-counting garbage
- * collector for Java", OOPSLA 2001). The epochs that tell when a
- * decrement is safe are epoch-based reclamation's (Fraser, "Practical
- * lock-freedom", 2004; the fence placement follows crossbeam-epoch).
- *
- * Mutator fast path (incref/decref): no atomic read-modify-write, no lock,
- * and the object is not written. The thread's coalescing table is a
- * direct-mapped array of RC_DEFERRED_SLOTS {object, delta} slots in
- * thread-local storage, indexed by the object's address. A hit adds +-1 to
- * the slot's delta (a plain add to thread-local memory); a miss checks the
- * immortal bit (immortals are never logged) and calls
- * _rc_deferred_miss_slow, which moves the slot's old {object, delta} to
- * the thread's log (dropped if the delta is 0: an incref and a decref of
- * the same object cancel, the common case) and takes the slot. The log
- * holds RC_DEFERRED_LOG entries; a full log forces a flush on this thread,
- * so buffer memory is fixed: the table, the log, and the decrements
- * waiting for their epoch (below).
- *
- * The count word has the layout of rc/rc.h; it holds the applied count
- * only, and is changed only by flushes, with atomic read-modify-writes
- * (several threads flush the same object).
- *
- * Flush (rc_deferred_safepoint, a full log, detach, thread exit): apply
- * every positive delta at once (an early increment is always safe); seal
- * the negative ones into a batch tagged with the global epoch G read
- * after a full fence; announce "I have applied everything I logged before
- * reading G" in the thread's epoch slot; try to advance the epoch; apply
- * the batches whose tag is at most G - 2. The epoch advances from G to
- * G + 1 once every attached thread has announced G, so a batch tagged T is
- * applied only after every attached thread has flushed at least once
- * after the batch was sealed. Why that suffices: a thread can only log an
- * increment for a reference it got before the decrement that would free
- * the object (the program is race-free under immediate counting), and it
- * logs it before its next flush; so every increment that must precede a
- * decrement is applied before the decrement is, and an applied count never
- * reaches zero while a reference exists. A count that reaches zero frees
- * the object at once; its children's references die with it and are
- * dropped at once too (no thread can still get a reference through a dead
- * object), so a chain is freed in one flush, not one epoch per link.
- *
- * Bounds. Reclamation: an object whose last reference is dropped is freed
- * at the first flush of the dropping thread at which the epoch has moved
- * two past the batch's tag — two epochs after every attached thread
- * passed a safepoint. A thread alone (the others detached) advances the
- * epoch twice itself and frees at the same safepoint. Buffers: the table
- * and the log are fixed; sealed batches live for at most two epochs, so
- * they hold what a thread logs while every other attached thread passes
- * two safepoints (an attached thread that never passes one holds every
- * other thread's batches; detach around blocking, as with the GIL).
- *
- * Threads. rc_deferred_thread_attach joins the epoch; detach (and thread
- * exit, which detaches) flushes, leaves the epoch and hands the thread's
- * sealed batches to a shared list that any flush applies when due. A
- * detached or never-attached thread does not hold epochs back; it may
- * still use objects, through the slow path: increments applied at once,
- * decrements sealed onto the shared list (every RC_DEFERRED_BATCH of them
- * it helps the epoch and applies what is due, so the list stays bounded).
- *
- * Read sections (RCU's read side). Any incref or decref may flush (a full
- * log), and a flush announces the epoch, so outside a section a pointer a
- * thread loaded from shared memory but has not counted yet is safe only
- * until its next count operation, or its next container allocation when
- * the cycle detector is linked (an allocation may collect, and a
- * collection applies every decrement; not inside a section). Between rc_deferred_read_begin and
- * rc_deferred_read_end a forced flush applies and seals but does not
- * announce, so the thread may load pointers from slots other threads are
- * replacing and releasing, and incref them any time before the section
- * ends: no object it could have loaded is freed meanwhile (the torture
- * test). Sections nest; rc_safepoint, detach and sync inside one are
- * fatal; a long section holds every thread's frees back, as in RCU.
- *
- * Exact counts: rc_refcount reads the applied count. It is exact once
- * every thread that touched the object has flushed since, and the
- * decrements are due: after rc_safepoint on a thread that is the only one
- * attached (the usual test), or in a stop-the-world where every thread
- * flushed (the cycle detector). rc_deferred_sync() makes that explicit.
+ * incref/decref add +-1 to the calling thread's slot for the object in a
+ * direct-mapped thread-local table: no atomic, no lock, the object not
+ * written; a miss logs the slot's old delta (a full log flushes). A flush
+ * (safepoint, full log, detach, exit) applies increments at once, seals
+ * decrements tagged with the global epoch, announces the epoch and applies
+ * the batches two epochs old; a count that reaches zero frees at once.
  *
  * Threading: the table, the log and the sealed batches are the thread's
- * own; epoch slots, the epoch and the shared batch list are shared (see
- * rc/strategy/deferred.c for each operation's pairing).
+ * own; the epoch, the epoch slots and the shared batch list are shared
+ * (rc/strategy/deferred.c pairs each operation). Attached threads pass
+ * safepoints and detach around blocking: one that stops holds every
+ * thread's frees back. Unattached threads count through the slow path.
+ * A pointer loaded but not yet counted is safe inside a read section.
+ *
+ * Design: docs/deferred.md.
  */
 #ifndef RC_RC_H_INSIDE
 #error "include rc/rc.h, not rc/strategy/deferred.h"
@@ -151,7 +82,7 @@ static RC_ALWAYS_INLINE void rc_deferred_incref(rc_deferred_obj_t *o) { _rc_defe
 static RC_ALWAYS_INLINE void rc_deferred_decref(rc_deferred_obj_t *o) { _rc_deferred_log(o, -1, "decref"); }
 
 /* The applied count (RC_REFCNT_IMMORTAL for an immortal): exact after
- * rc_deferred_sync(), see above. */
+ * rc_deferred_sync() (docs/deferred.md, "Exact counts"). */
 static inline int64_t rc_deferred_refcount(const rc_deferred_obj_t *o)
 {
     uint64_t c = at_load_relaxed(&((rc_deferred_obj_t *)o)->refcnt);
@@ -215,8 +146,9 @@ static inline void rc_deferred_world_sync(void)
     _rc_deferred_drain_stopped();
 }
 
-/* A read section (above): pointers loaded inside stay valid, counted or
- * not, until it ends. Costs one thread-local add each. */
+/* A read section (RCU's read side): pointers loaded inside stay valid,
+ * counted or not, until it ends. Costs one thread-local add each; nests;
+ * rc_safepoint, detach and rc_deferred_sync inside one are fatal. */
 static inline void rc_deferred_read_begin(void) { _rc_deferred_read_depth++; }
 static inline void rc_deferred_read_end(void)
 {
