@@ -2,40 +2,19 @@
  * PACT 2018; CPython's free-threaded build, PEP 703).
  *
  * Every object is owned by the thread that made it. The owner counts in a
- * local field with a relaxed load and a relaxed store (never a
- * read-modify-write: it is the only writer); every other thread counts in
- * an atomic shared field. The true count is local + shared, and shared may
- * be negative (others released references the owner's count holds).
+ * local field with a relaxed load and store (it is the only writer); any
+ * other thread counts in an atomic shared field; the true count is local +
+ * shared. A non-owner whose decrement would take a default-state shared
+ * count below zero queues the object, once, on its owner's lock-free merge
+ * queue instead; the owner merges at its next safepoint (free at 0, else
+ * the object is merged: unowned, counted in shared by every thread). The
+ * owner's local count reaching zero merges implicitly. An exiting owner
+ * drains and closes its queue; a later queuer merges the object itself.
  *
- *   owner_local  bits 63..32: owner thread id (0: none — immortal, or merged)
- *                bits 31..0 : local count; bit 31 set = immortal. 2^31 - 1
- *                owner increfs carry into bit 31 (saturation = immortality).
- *   shared       (count << 2) | state, count signed 62-bit; state 0 default,
- *                2 queued (on the owner's merge queue), 3 merged (unowned:
- *                every thread uses shared; the owner fields are 0).
- *   merge_next   link on the owner's merge queue; the dealloc stack's link
- *                once the object is dead.
- *
- * incref: one relaxed load of owner_local; owner of a mortal object (one
- * xor and compare against the thread's id, which also excludes immortals):
- * relaxed store of local + 1; otherwise an immortal is never written, and
- * any other thread does a relaxed fetch_add on shared. The owner's test
- * comes first, so an immortal costs two predictable branches (the owner
- * test, then the immortal bit) and no write; the owner's mortal objects,
- * the common case, cost one. decref: owner: relaxed store of local - 1 and, at zero, the
- * implicit merge (free when shared is 0, else unbias); other: a release CAS
- * loop on shared (as CPython's _Py_DecRefShared) — a decrement that would
- * take a default-state shared count below zero instead marks the object
- * queued, keeps the reference for the queue, and pushes the object onto the
- * owner's lock-free merge queue (at most once: only the transition from
- * state 0 queues). The owner merges at its next safepoint (local + shared -
- * the queue's reference: free at 0, else merged). A merged object reaching
- * count 0 is freed by the thread that got it there. A thread that exits
- * drains its queue and marks it dead; whoever would queue onto a dead
- * owner merges the object itself (the dead owner's local count no longer
- * moves). Thread ids are 32-bit, handed out once, never reused.
  * Threading: any thread may incref/decref any object it holds a reference
  * to; call rc_biased_safepoint regularly on threads that own objects.
+ *
+ * Design: docs/biased.md.
  */
 #ifndef RC_RC_H_INSIDE
 #error "include rc/rc.h, not rc/strategy/biased.h"
@@ -47,6 +26,17 @@
 
 typedef struct rc_biased_type rc_biased_type_t;
 
+/* The header's words:
+ *   owner_local  bits 63..32: owner thread id (0: none — immortal, or merged)
+ *                bits 31..0 : local count; bit 31 set = immortal. 2^31 - 1
+ *                owner increfs carry into bit 31 (saturation = immortality).
+ *   shared       (count << 2) | state, count signed 62-bit; state 0 default,
+ *                2 queued (on the owner's merge queue), 3 merged (unowned:
+ *                every thread uses shared; the owner fields are 0, or
+ *                the owner word kept when local had saturated: immortal).
+ *   merge_next   link on the owner's merge queue; the dealloc stack's link
+ *                once the object is dead.
+ * Thread ids are 32-bit, handed out once, never reused. */
 #define RC_BIASED_LOCAL_MASK      UINT64_C(0xFFFFFFFF)
 #define RC_BIASED_LOCAL_IMMORTAL  UINT64_C(0x80000000)      /* bit 31 of owner_local */
 #define RC_BIASED_IMMORTAL_INIT   UINT64_C(0xC0000000)      /* no owner, local immortal */
