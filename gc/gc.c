@@ -1,41 +1,21 @@
 /* gc/gc.c — the generational cycle detector (see gc/gc.h).
  *
- * Lists. Every thread that makes containers has a record (never freed,
- * reused by the next thread once its thread exits) with one circular,
- * doubly linked list per generation. The owner links and unlinks on its
- * own lists without a lock; a container that dies on another thread goes
- * on the owner record's remote stack (Treiber push, release CAS; the
- * owner takes it whole with an acquire exchange) and its block is freed
- * when the owner, or the next collection, unlinks it. A collector has the
- * world stopped, so it owns every list while it runs.
+ * A collection of generation g is CPython's gc_collect_main with the world
+ * stopped: take the remote stacks, splice generations 0..g of every record
+ * into `young`, update_refs and subtract_refs (fused into one pass in a
+ * full collection), move_unreachable, finalizers (then the same steps on
+ * the unreachable set: what they resurrected survives), clear the garbage,
+ * drop the temporary references that held it, promote the survivors.
  *
- * A collection of generation g (CPython's gc_collect_main, with the world
- * stopped so the counts are true):
- *   1. take every record's remote stack; splice generations 0..g of every
- *      record into one list, `young`;
- *   2. scratch = the object's count, clamped to INT32_MAX (update_refs);
- *   3. for each reference from one young object to another, scratch - 1
- *      (subtract_refs); a scratch below zero is a corrupted count (the
- *      debug check aborts naming it);
- *   4. move_unreachable: an object with scratch > 0 is reachable from
- *      outside; what it references is reachable too (pulled back from the
- *      tentatively unreachable list); the rest is unreachable;
- *   5. finalizers: every unreachable object is held by a temporary
- *      reference; each finalizer not yet run runs once; counts are made
- *      exact again (rc_world_sync) and steps 2-4 run on the unreachable
- *      set alone, with the temporary reference discounted: what something
- *      outside now references is resurrected, with all it reaches;
- *   6. the garbage is cleared (type->clear drops its references), then
- *      every object found unreachable goes to the survivors' generation
- *      and loses its temporary reference: garbage dies there and unlinks
- *      itself, anything still referenced (uncollectable) stays;
- *   7. survivors move to generation g + 1 (2 stays 2); counters reset.
+ * Threading: each record's lists are its owner's (no lock); a container
+ * that dies on another thread goes on the record's remote stack (release
+ * CAS; the owner takes it whole with an acquire exchange); a collector has
+ * the world stopped and owns every list. records[] is written under
+ * reg_lock before an id is used; settings are relaxed atomics; net
+ * allocations are counted per thread and folded into a global atomic; the
+ * statistics are written by one collector at a time, under stats_lock.
  *
- * Threading: the owner's lists as above; records[] written under
- * reg_lock before an id is used; settings relaxed atomics; counts of net
- * allocations per thread, folded into a global atomic every FOLD; the
- * statistics written by the collector (one at a time: the world lock)
- * and read under stats_lock.
+ * Design: docs/gc.md.
  */
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,52 +1,22 @@
 /* gc/gc.h — the generational cycle detector (CPython's gc, generalised to
  * threads), compiled once per strategy like the object model.
  *
- * Containers (tuple, list, node) are tracked from the moment their
- * constructor returns until they die; ints are not. Each carries a
- * RC_GC_HEAD_BYTES (24-byte) header in front: two links on a generation
- * list, and one word holding flags (bits 2-5: tracked, finalized,
- * collecting, unreachable), the id of the owning thread's record (bits
- * 8-31) and, during a collection, the scratch count (bits 32-63). The word
- * holds no generation: an object's generation is the list it is on.
- * CPython's header is 16 bytes (it keeps the scratch count in a link
- * during a collection).
+ * Containers (tuple, list, node) are tracked from construction to death
+ * and carry a 24-byte header (two list links; a word of flags, owner record
+ * and scratch count; no generation field: the generation is the list).
+ * Three generations with CPython's thresholds (700, 10, 10). A collection
+ * of generation g stops the world (every count exact), copies each count
+ * into the scratch field, subtracts references from inside 0..g, keeps
+ * what stays reachable from outside, runs finalizers once (resurrection
+ * honoured), clears and frees the rest, and promotes the survivors.
  *
- * Three generations with CPython's policy as defaults: a collection of
- * generation 0 after 700 net container allocations; generation 1 every 10
- * generation-0 collections; generation 2 every 10 generation-1 collections
- * and only when the objects promoted into it since its last collection
- * exceed 25% of it. A collection of generation g examines generations
- * 0..g: it stops the world (every count exact: biased queues merged,
- * deferred decrements applied), copies each object's count into the
- * scratch field, subtracts the references from inside the set, propagates
- * reachability from what stays above zero, and the rest is garbage.
- * Finalizers run once per object; what they resurrect (and what that
- * reaches) survives; the rest is cleared and freed. Survivors move one
- * generation up. Then the world resumes.
+ * Threading: a thread that makes, drops or uses containers while a
+ * collection may run is attached (making one unattached is fatal). Each
+ * thread links its containers on its own lists (no lock); one that dies on
+ * another thread goes on its owner's remote stack (one release CAS).
+ * Finalizers run with the world stopped and must not wait for a thread.
  *
- * Collections run on a thread that is attached: the allocating thread
- * when a threshold is crossed (as in CPython, a container allocation may
- * collect and run finalizers; not while the thread has the world stopped
- * itself, nor inside a deferred read section), the timer thread
- * (gc_set_timer_ms), or any thread calling gc_collect. Finalizers run
- * with the world stopped: they must not wait for another thread.
- *
- * Contract: a thread that makes, drops or uses containers while a
- * collection may run is attached (a collection parks attached threads
- * only). Making a container unattached is fatal; a container freed by a
- * thread that is not attached (a deferred decrement applied late, a
- * thread exit) joins the world for the unlink. A container freed on
- * another thread waits on its owner's stack until the owner's next
- * container allocation, the owner's exit (or right away when the owner
- * has exited), or the next collection: an idle owner pins those blocks
- * until then.
- *
- * Threading: each thread links the containers it makes on its own lists
- * (no lock, no atomic); a container that dies on another thread is pushed
- * on its owner's remote stack (one release CAS) and unlinked — its block
- * freed — at the owner's next container allocation or at the next
- * collection. Settings are atomics; statistics are written by collectors
- * (one at a time) and read under the collection lock.
+ * Design: docs/gc.md.
  */
 #ifndef RC_GC_GC_H
 #define RC_GC_GC_H
