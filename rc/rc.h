@@ -1,35 +1,22 @@
 /* rc/rc.h — the object model and reference counting, rcbench's public rc API.
  *
- * Two parts. The core part (always present) is strategy-independent: the
- * thread registry and object statistics, the global interpreter lock used by
- * the plain strategy for shared work, fault reporting and the descriptor
- * each strategy exports. The flavour part is present when the including
- * translation unit is compiled for one strategy (CMake sets RC_FLAVOUR_H to
- * the generated map header of that strategy): it declares the object model
- * under generic names (rc_incref, rc_int_new, ...) that the map header
- * #defines to the strategy's prefixed symbols (rc_plain_incref, ...). Object
- * model, gc and workload sources are compiled once per strategy this way, so
- * one binary links every strategy and each incref/decref is inlined where it
- * is called (never an indirect call).
+ * The core part (always present) is strategy-independent: the thread
+ * registry and object statistics, the GIL plain uses for shared work,
+ * fault reporting, the descriptor each strategy exports. The flavour part,
+ * present when the translation unit is compiled for one strategy (CMake
+ * sets RC_FLAVOUR_H to its map header), declares the object model under
+ * generic names (rc_incref, rc_int_new, ...) that the map header renames
+ * (rc_plain_incref, ...): one binary holds every strategy, and each
+ * incref/decref is inlined where it is called. References follow CPython's
+ * C API: constructors return a new one, the *_set functions steal,
+ * rc_list_append increfs, getters borrow.
  *
- * Reference conventions follow CPython's C API: constructors return a new
- * reference; rc_tuple_set, rc_list_set and rc_node_set steal the reference
- * they are given; rc_list_append does not (it increfs); getters borrow.
- *
- * Counting (each strategy's header): rc_incref, rc_decref, rc_refcount,
- * rc_is_immortal, rc_thread_attach / rc_thread_detach, rc_safepoint.
- * rc_refcount and rc_is_immortal read the count as applied so far. Plain
- * and atomic apply every change at once; biased applies a non-owner's
- * queued release at the owner's next safepoint; deferred applies changes
- * only at safepoints, decrements two epochs late, and so frees an object
- * at a safepoint after its last decref, not in it. Whoever needs the
- * exact count (a test, getrefcount, the cycle detector) passes a
- * safepoint first: after rc_safepoint() on the only attached thread,
- * rc_refcount is exact under every strategy; with several threads, after
- * each that touched the object has passed one and the epochs moved on
- * (deferred: rc_deferred_sync(); the cycle detector's stop-the-world).
+ * rc_refcount reads the count as applied so far: exact under every
+ * strategy after rc_safepoint() on the only attached thread, or while the
+ * world is stopped (biased and deferred apply some changes late).
  *
  * Threading: see each strategy header. Core functions are thread-safe.
+ * Design: docs/rc.md.
  */
 #ifndef RC_RC_H
 #define RC_RC_H
