@@ -1,41 +1,20 @@
 /* alloc/arena.c — rcbench's arena: per-thread heaps over aligned segments.
  *
- * Layout. Memory comes from the OS in segments of ARENA_SEGMENT bytes (4 MiB)
- * aligned to their size. A segment is ARENA_SEGMENT_PAGES pages of
- * ARENA_PAGE bytes (64 KiB); page 0 holds the segment header, which holds
- * the descriptors of every page, so the descriptor of any block is found by
- * masking the block's address (segment) and shifting the offset (page
- * index): no lookup, no per-block header. A page serves one size class.
+ * Segments of 4 MiB, aligned to their size, are cut into 64 KiB pages of
+ * one size class each; a block's page descriptor is found by masking its
+ * address. malloc pops the class's current page's free list and the owner's
+ * free pushes onto it: no lock, no atomic. A free by another thread is one
+ * release CAS onto the page's thread_free list, which the owner takes whole
+ * with an acquire exchange (no CAS pop, no ABA). Full pages leave the class
+ * queue; a thread that exits abandons its non-empty segments, which live
+ * threads adopt with the blocks freed into them meanwhile.
  *
- * Ownership. Every segment belongs to one thread's heap (seg->heap) or to
- * nobody (abandoned). Only the owner touches a page's allocation state
- * (free list, used count, queue links): those fields are plain. Other
- * threads touch exactly one field, the page's thread_free list.
- *   - malloc: pop the class's current page's free list. No lock, no atomic.
- *   - free by the owner: push onto that page's free list. No lock, no atomic.
- *   - free by another thread ("remote"): push onto thread_free with one
- *     release CAS. The owner takes the whole list with one acquire exchange
- *     in a slow path, so there is no CAS pop and no ABA.
- *   - thread exit: the heap takes back its remote frees, returns empty
- *     pages, unmaps empty segments and abandons the rest (seg->heap = NULL)
- *     onto a global list. A live thread adopts abandoned segments when it
- *     needs a page (and in alloc_arena_collect), taking back every block
- *     freed into them meanwhile: nothing leaks across thread churn.
- * Pages with no free block leave their class queue for a "full" list, so a
- * malloc never walks full pages. A local free into a full page puts it back;
- * remote frees into full pages are found by scanning a few full pages each
- * time the class needs a new page (ARENA_FULL_SCAN), and all of them in
- * alloc_arena_collect. Empty pages go back to their segment beyond
- * ARENA_KEEP_EMPTY per class; an empty segment is unmapped unless it is its
- * heap's last one.
+ * Threading: owner-only fields are marked "owner" below; shared fields are
+ * RC_ATOMIC. Ownership moves only through the abandoned list, under its
+ * lock. A page is released only when all its blocks are back, so never
+ * under a remote freer (it touches the page only while its block is out).
  *
- * Threading rules: the owner-only fields are marked "owner" below; shared
- * fields are RC_ATOMIC. Ownership moves only through the abandoned list,
- * under its lock, which orders the previous owner's writes before the
- * adopter's reads. A page is returned to its segment only when all its
- * blocks are back (used == 0); a remote freer touches the page only before
- * its CAS succeeds, while its block is still out, so a page (and segment)
- * is never released under a remote freer.
+ * Design: docs/alloc.md.
  */
 #define RC_ALLOC_INSIDE 1
 #include "alloc/internal.h"
