@@ -99,8 +99,10 @@ def main():
     print(f"ok: {len(rows) - 1} CSV rows cover all {len(listed)} benchmarks; {len(col)} columns")
 
     with open(json_path) as f:
-        # Self-timed benchmarks (cpython-gc) carry Google Benchmark's suffix.
-        names = {b["name"].removesuffix("/manual_time") for b in json.load(f)["benchmarks"]}
+        # Self-timed (cpython-gc) and threaded benchmarks carry Google
+        # Benchmark's time suffix.
+        names = {b["name"].removesuffix("/manual_time").removesuffix("/real_time")
+                 for b in json.load(f)["benchmarks"]}
     if not set(listed) <= names:
         fail(f"the JSON lacks {sorted(set(listed) - names)[:3]}")
     cmp = subprocess.run(["/usr/bin/python3", COMPARE, "benchmarks", json_path, json_path],

@@ -1,7 +1,7 @@
 /* bench/report/report.c — rcbench's tidy CSV and its closing summary.
  *
  * The CSV has one row per benchmark run (per repetition), the columns of
- * CSV_HEADER in that order (documented in BENCHMARKS.md); it is written
+ * CSV_HEADER in that order (documented in docs/method.md); it is written
  * whole at the end to a temporary file of its own next to PATH (mkstemp)
  * and renamed over PATH, so a reader never sees half a report and a
  * failed run leaves what was there before. An error row has its names
@@ -43,6 +43,8 @@ static report_row_t *rows;
 static unsigned nrows, caprows;
 static const char *const *order_names;
 static unsigned norder;
+
+const char *report_columns(void) { return CSV_HEADER; }
 
 void report_set_order(const char *const *names, unsigned n)
 {

@@ -35,6 +35,10 @@ typedef struct report_row {
     unsigned order;                      /* set by report_add */
 } report_row_t;
 
+/* The CSV's columns, comma-separated, in order (the one place they are
+ * written; rcbench --list=columns prints them). */
+const char *report_columns(void);
+
 /* The benchmarks' names (workload/strategy/allocator/threads:N) in the
  * order rows are written and summarised, whatever order they ran in. */
 void report_set_order(const char *const *names, unsigned n);

@@ -1,26 +1,24 @@
-// bench/shim.cpp — rcbench's entry point: the C++ shim to Google Benchmark.
-// With bench/peer_shared_ptr.cpp (the std::shared_ptr peer, C++ by
-// nature), the only C++ in the project.
-//
-// It parses the suite's own flags, registers every workload x strategy x
-// allocator x threads as a benchmark named workload/strategy/allocator/
-// threads:N whose body drives bench/harness.c (C), hands every other flag
-// to Google Benchmark, and turns each finished run into a row of the tidy
-// CSV (bench/report.c) through a reporter wrapped around the console one.
-// Timing: the benchmark's own thread is worker 0 of the run, so Google
-// Benchmark's timer spans exactly the iterations (every thread's chunk);
-// setup, calibration, teardown and the leak check sit outside the loop.
-// Threading: main thread only; the harness makes the workers.
+// bench/cli.cpp — rcbench's command line: the suite's own flags (one
+// grammar, --flag=value), the cases they select (workload/strategy/
+// allocator/threads:N, in report order), --list, and the run: isolated
+// (bench/run/isolate.cpp: every repetition in a fresh worker process, the
+// default) or in this process (--no-isolate), then the reports. Every
+// other flag goes to Google Benchmark, checked here first where its own
+// check would print two lines or none.
+// Exit: 0 ok, 1 a benchmark failed (an error row), 2 bad usage (one line,
+// no file touched), 3 an OS error writing a report.
+// Threading: main thread only.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <csignal>
-#include <memory>
 #include <ctime>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -28,13 +26,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench/run/shim.hpp"
+
 extern "C" {
 #include "alloc/alloc.h"
-#include "bench/bench.h"
 #include "bench/report/report.h"
 #include "bench/run/harness.h"
 #include "bench/run/machine.h"
 }
+
+using namespace rcb;
 
 namespace {
 
@@ -57,20 +58,28 @@ extern "C" void remove_tmp_and_die(int sig)
     std::raise(sig);
 }
 
-struct Options {
-    std::vector<std::string> strategies, allocators, workloads;
-    std::vector<unsigned> threads;
-    std::string csv, json, summary;
-    std::string format = "console", color = "auto", filter;
-    bool tabular = true;
-    bool quick = false, list = false, icount = false;
-    bench_params_t params{14, false};
-};
-
 [[noreturn]] void usage_error(const std::string &flag, const std::string &what)
 {
     std::fprintf(stderr, "rcbench: %s: %s (rcbench --help)\n", flag.c_str(), what.c_str());
     std::exit(2);
+}
+
+[[noreturn]] void os_error(const char *flag, const char *path)
+{
+    std::fprintf(stderr, "rcbench: %s: cannot write %s: %s\n", flag, path, std::strerror(errno));
+    remove_tmp();
+    std::exit(3);
+}
+
+// stdout flushed and closed cleanly, or exit status 3 (a full disk, a
+// closed pipe: the output is lost, which must not look like success).
+int finish_stdout()
+{
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+        std::fprintf(stderr, "rcbench: standard output: %s\n", std::strerror(errno ? errno : EIO));
+        return 3;
+    }
+    return 0;
 }
 
 std::vector<std::string> split(const std::string &s)
@@ -104,12 +113,27 @@ bool contains(const std::vector<std::string> &v, const std::string &x)
     return false;
 }
 
-// rcbench's strategies, then the peers: the order of the report's columns.
-std::vector<const bench_strategy_t *> tables()
+// Whether two report paths name one file: the same device and inode when
+// it exists, else the same directory (device and inode) and last name.
+bool same_file(const std::string &a, const std::string &b)
 {
-    std::vector<const bench_strategy_t *> t(bench_strategies, bench_strategies + bench_nstrategies);
-    t.insert(t.end(), bench_peers, bench_peers + bench_npeers);
-    return t;
+    if (a.empty() || b.empty())
+        return false;
+    struct stat sa, sb;
+    if (stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    auto split_path = [](const std::string &p) {
+        size_t slash = p.find_last_of('/');
+        return slash == std::string::npos ? std::make_pair(std::string("."), p)
+                                          : std::make_pair(slash == 0 ? std::string("/") : p.substr(0, slash),
+                                                           p.substr(slash + 1));
+    };
+    auto [da, na] = split_path(a);
+    auto [db, nb] = split_path(b);
+    if (na != nb)
+        return false;
+    return stat(da.c_str(), &sa) == 0 && stat(db.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }
 
 const char *const kUsage =
@@ -126,9 +150,15 @@ const char *const kUsage =
     "  --csv=FILE          write the tidy CSV report to FILE (atomically)\n"
     "  --summary=FILE      write the closing summary to FILE too (atomically)\n"
     "  --quick             smoke run: a few short iterations per benchmark, one repetition\n"
-    "  --list              print every benchmark name and exit\n"
+    "  --list[=KIND]       print every benchmark name (or KIND: strategies, peers, workloads,\n"
+    "                      allocators, columns; one per line) and exit\n"
     "  --icount            no timing: one iteration of each single-thread benchmark with\n"
     "                      callgrind counting the kernel (tools/rcbench-icount runs it)\n"
+    "  --no-isolate        run every benchmark in this process (default: each repetition in a\n"
+    "                      fresh worker process, forked before any benchmark ran)\n"
+    "  --timeout=SECONDS   a worker's time limit per repetition (default 300); over it, the\n"
+    "                      worker is killed and the repetition is an error row\n"
+    "  --seed=N            the random interleaving's seed (default: from the clock; printed)\n"
     "  --help              this text\n"
     "Defaults: --benchmark_min_time=0.05 --benchmark_repetitions=3\n"
     "--benchmark_enable_random_interleaving=true (all overridable).\n"
@@ -150,7 +180,7 @@ Options parse(int &argc, char **argv)
     std::vector<std::string> all_allocators = split(alloc_backend_names());
 
     int out = 1;
-    bool threads_set = false;
+    bool threads_set = false, seed_set = false, reps_set = false, interleave_set = false;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i], flag = a, value;
         bool has_value = false;
@@ -175,8 +205,32 @@ Options parse(int &argc, char **argv)
             std::exit(0);
         } else if (flag == "--quick" && !has_value) {
             o.quick = true;
-        } else if (flag == "--list" && !has_value) {
-            o.list = true;
+        } else if (flag == "--list") {
+            o.list = has_value ? value : "benchmarks";
+            static const char *const kinds[] = { "benchmarks", "strategies", "peers", "workloads", "allocators",
+                                                 "columns" };
+            if (std::find(std::begin(kinds), std::end(kinds), o.list) == std::end(kinds))
+                usage_error(flag, "'" + o.list + "' is not benchmarks, strategies, peers, workloads, allocators "
+                                                 "or columns");
+        } else if (flag == "--no-isolate" && !has_value) {
+            o.isolate = false;
+        } else if (flag == "--timeout") {
+            std::string v = need();
+            char *end = nullptr;
+            errno = 0;
+            double s = std::strtod(v.c_str(), &end);
+            if (*end || errno || !(s > 0) || s > 86400)
+                usage_error(flag, "'" + v + "' is not a time limit in seconds (0 to 86400)");
+            o.timeout_s = s;
+        } else if (flag == "--seed") {
+            std::string v = need();
+            char *end = nullptr;
+            errno = 0;
+            unsigned long long s = std::strtoull(v.c_str(), &end, 10);
+            if (*end || errno || v[0] == '-')
+                usage_error(flag, "'" + v + "' is not a seed (a non-negative integer)");
+            o.seed = (unsigned long)s;
+            seed_set = true;
         } else if (flag == "--icount" && !has_value) {
             o.icount = true;
         } else if (flag == "--strategies") {
@@ -233,8 +287,22 @@ Options parse(int &argc, char **argv)
                     usage_error(flag, "'" + value + "' is not console or json");
                 o.format = value;
             }
-            if (flag == "--benchmark_filter")
-                o.filter = value;
+            if (flag == "--benchmark_repetitions") {
+                o.repetitions = (unsigned)std::strtoul(value.c_str(), nullptr, 10);
+                reps_set = true;
+            }
+            if (flag == "--benchmark_enable_random_interleaving") {
+                o.interleave = !has_value || value == "true" || value == "1";
+                interleave_set = true;
+            }
+            if (flag == "--benchmark_list_tests" && (!has_value || value == "true" || value == "1")) {
+                o.list = "benchmarks";   // the same list, ours
+                continue;
+            }
+            if (flag == "--benchmark_filter") {
+                o.filter = value;        // applied to the cases here, not given to Google Benchmark
+                continue;
+            }
             if (flag == "--benchmark_color")
                 o.color = value;
             if (flag == "--benchmark_counters_tabular")
@@ -254,6 +322,14 @@ Options parse(int &argc, char **argv)
     }
     argc = out;
     argv[argc] = nullptr;
+    // --quick: one repetition; otherwise 3 in random order (Google
+    // Benchmark's flags, which the user's own override).
+    if (!reps_set)
+        o.repetitions = o.quick ? 1 : 3;
+    if (!interleave_set)
+        o.interleave = !o.quick;
+    if (!seed_set)
+        o.seed = (unsigned long)std::time(nullptr);
     if (o.strategies.empty())
         o.strategies = all_strategies;
     if (o.allocators.empty())
@@ -268,11 +344,11 @@ Options parse(int &argc, char **argv)
     }
     o.params.quick = o.quick;
     char err[512];
-    if (!o.csv.empty() && o.csv == o.json)
+    if (!o.csv.empty() && same_file(o.csv, o.json))
         usage_error("--csv", "'" + o.csv + "' is also --benchmark_out's file");
     if (!o.csv.empty() && !report_check_path(o.csv.c_str(), err, sizeof err))
         usage_error("--csv", err);
-    if (!o.summary.empty() && (o.summary == o.csv || o.summary == o.json))
+    if (!o.summary.empty() && (same_file(o.summary, o.csv) || same_file(o.summary, o.json)))
         usage_error("--summary", "'" + o.summary + "' is also another report's file");
     if (!o.summary.empty() && !report_check_path(o.summary.c_str(), err, sizeof err))
         usage_error("--summary", err);
@@ -288,218 +364,9 @@ bool wanted(const Options &o, const std::string &workload)
     return workload.rfind("gc_pause_", 0) == 0 && contains(o.workloads, "gc_pause");
 }
 
-struct Case {
-    std::string name, allocator;
-    const bench_strategy_t *strategy;   // rcbench's or a peer
-    const bench_workload_t *workload;
-    unsigned threads;
-};
-
-// Whether the case runs on one of alloc/'s backends (selected first).
-bool uses_backend(const Case &c)
+// The cases the flags select, in report order.
+std::vector<Case> select_cases(const Options &o)
 {
-    return c.allocator != "none" && c.strategy->own_allocator == nullptr;
-}
-
-// A run that cannot start: reported as an error, no iteration timed.
-void skip(benchmark::State &state, const char *why)
-{
-    state.SkipWithError(why);
-    for (auto _ : state) {
-    }
-}
-
-void run_case(benchmark::State &state, const Case &c, const Options &o)
-{
-    if (uses_backend(c) && !alloc_backend_select(c.allocator.c_str()))
-        return skip(state, alloc_backend_error());
-    char err[256];
-    harness_t *h = harness_open(c.strategy, c.workload, c.threads, &o.params, err, sizeof err);
-    if (h == nullptr)
-        return skip(state, err);
-    const uint64_t per_iter = harness_iteration_ops(h);
-    const double started = (double)std::time(nullptr);
-    // A kernel that times itself (cpython-gc) gives Google Benchmark its
-    // own time for each iteration (registered with UseManualTime).
-    const bool self_timed = c.strategy->self_ns != nullptr;
-    for (auto _ : state) {
-        harness_iteration(h);
-        if (self_timed)
-            state.SetIterationTime((double)harness_self_ns(h) / 1e9);
-    }
-    const double thread_ops = (double)harness_thread_ops(h);
-    harness_figures_t f;
-    harness_close(h, &f);
-    // Not SetItemsProcessed: Google Benchmark divides it by the driver
-    // thread's CPU time, which with threads (the GIL) is not the run's.
-    state.counters["ops_per_sec"] = f.wall_ns ? (double)f.ops * 1e9 / (double)f.wall_ns : 0;
-    state.counters["ops_per_iter"] = thread_ops;           // one thread's
-    state.counters["ops_per_iter_all"] = (double)per_iter;
-    state.counters["start_s"] = started;
-    // (Self-timed: this thread waited on another process; -1, an empty cell.)
-    state.counters["cpu_ns_per_op"] = self_timed ? -1 : f.ops ? f.cpu_ns / (double)f.ops : 0;
-    // (Self-timed: the work ran in another process, whose memory is not ours.)
-    state.counters["peak_rss_kib"] = self_timed ? -1 : (double)f.peak_rss_kib;
-    state.counters["header_bytes"] = c.strategy->header_bytes;
-    state.counters["gc_tracked"] = (double)f.gc_tracked;
-    state.counters["gc_collections"] = f.gc_reported ? (double)f.gc_collections : -1;
-    state.counters["gc_p50_us"] = (double)f.gc_p50_ns / 1e3;
-    state.counters["gc_p99_us"] = (double)f.gc_p99_ns / 1e3;
-    state.counters["gc_max_us"] = (double)f.gc_max_ns / 1e3;
-    state.counters["availability"] = f.availability;
-    state.counters["overlap"] = f.overlap;
-    state.counters["c2c_ns"] = f.c2c_ns;
-    // Deferred's own figures; -1 (an empty CSV cell) for the others. Every
-    // row has the same counters, so the console's columns stay put.
-    state.counters["dfr_epochs"] = f.deferred ? (double)f.epochs : -1;
-    state.counters["dfr_buf_kib"] = f.deferred ? (double)f.buffer_peak_bytes / 1024 : -1;
-    state.counters["dfr_max_delay"] = f.deferred ? (double)f.max_delay_epochs : -1;
-    state.SetLabel(f.binding);
-    if (f.error[0])
-        state.SkipWithError(f.error);
-}
-
-double counter(const benchmark::BenchmarkReporter::Run &r, const char *name)
-{
-    auto it = r.counters.find(name);
-    return it == r.counters.end() ? NAN : it->second.value;
-}
-
-// Google Benchmark's display reporter (console or json, as
-// --benchmark_format says), plus a CSV row per finished run (not the
-// aggregates).
-class Reporter : public benchmark::BenchmarkReporter {
-  public:
-    explicit Reporter(const Options &o)
-    {
-        bool color = o.color == "true" || o.color == "yes" || o.color == "1" ||
-                     (o.color == "auto" && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr);
-        if (o.format == "json")
-            inner_.reset(new benchmark::JSONReporter);
-        else
-            inner_.reset(new benchmark::ConsoleReporter(
-                (benchmark::ConsoleReporter::OutputOptions)((color ? benchmark::ConsoleReporter::OO_Color : 0) |
-                                                            (o.tabular ? benchmark::ConsoleReporter::OO_Tabular : 0))));
-    }
-    bool ReportContext(const Context &context) override { return inner_->ReportContext(context); }
-    void ReportRuns(const std::vector<Run> &runs) override
-    {
-        inner_->ReportRuns(runs);
-        for (const Run &r : runs)
-            if (r.run_type == Run::RT_Iteration)
-                add(r);
-    }
-    void Finalize() override { inner_->Finalize(); }
-
-  private:
-    static void copy(char *dst, size_t n, const std::string &s) { std::snprintf(dst, n, "%s", s.c_str()); }
-
-    std::unique_ptr<benchmark::BenchmarkReporter> inner_;
-
-    void add(const Run &r)
-    {
-        report_row_t row;
-        std::memset(&row, 0, sizeof row);
-        std::vector<std::string> part;
-        std::string name = r.run_name.function_name;
-        for (size_t from = 0;;) {
-            size_t slash = name.find('/', from);
-            part.push_back(name.substr(from, slash == std::string::npos ? std::string::npos : slash - from));
-            if (slash == std::string::npos)
-                break;
-            from = slash + 1;
-        }
-        if (part.size() < 4)
-            return;
-        copy(row.workload, sizeof row.workload, part[0]);
-        copy(row.strategy, sizeof row.strategy, part[1]);
-        for (const bench_strategy_t *t : tables())
-            if (part[1] == t->name)
-                row.peer = t->peer;
-        copy(row.allocator, sizeof row.allocator, part[2]);
-        row.threads = (unsigned)std::strtoul(part[3].c_str() + std::strlen("threads:"), nullptr, 10);
-        row.repetition = r.repetition_index < 0 ? 0 : (unsigned)r.repetition_index;
-        row.iterations = (uint64_t)r.iterations;
-        std::time_t when = std::isnan(counter(r, "start_s")) ? std::time(nullptr) : (std::time_t)counter(r, "start_s");
-        std::strftime(row.timestamp, sizeof row.timestamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&when));
-        copy(row.binding, sizeof row.binding, r.report_label.empty() ? "none" : r.report_label);
-        if (r.error_occurred || std::isnan(counter(r, "ops_per_iter"))) {   // no numbers from it
-            copy(row.error, sizeof row.error, r.error_message.empty() ? "error" : r.error_message);
-            report_add(&row);
-            return;
-        }
-        double per_thread = counter(r, "ops_per_iter");
-        double ops = per_thread * (double)r.iterations;
-        row.ns_per_op = ops > 0 ? r.real_accumulated_time * 1e9 / ops : NAN;
-        row.ops_per_sec = r.real_accumulated_time > 0
-                              ? counter(r, "ops_per_iter_all") * (double)r.iterations / r.real_accumulated_time
-                              : NAN;
-        row.cpu_ns_per_op = counter(r, "cpu_ns_per_op");
-        if (row.cpu_ns_per_op < 0)
-            row.cpu_ns_per_op = NAN;
-        row.gc_tracked = std::isnan(counter(r, "gc_tracked")) ? -1 : (int64_t)counter(r, "gc_tracked");
-        row.rss_reported = counter(r, "peak_rss_kib") >= 0;
-        row.peak_rss_kib = row.rss_reported ? (uint64_t)counter(r, "peak_rss_kib") : 0;
-        row.header_bytes = (unsigned)counter(r, "header_bytes");
-        row.gc_reported = counter(r, "gc_collections") >= 0;
-        row.gc_collections = row.gc_reported ? (uint64_t)counter(r, "gc_collections") : 0;
-        row.gc_p50_us = counter(r, "gc_p50_us");
-        row.gc_p99_us = counter(r, "gc_p99_us");
-        row.gc_max_us = counter(r, "gc_max_us");
-        row.availability = counter(r, "availability");
-        row.overlap = counter(r, "overlap");
-        row.c2c_ns = counter(r, "c2c_ns");
-        if (std::isnan(row.c2c_ns))
-            row.c2c_ns = -1;
-        double epochs = counter(r, "dfr_epochs");
-        row.deferred = epochs >= 0;
-        if (row.deferred) {
-            row.deferred_epochs = (uint64_t)epochs;
-            row.deferred_buffer_peak_kib = (uint64_t)std::ceil(counter(r, "dfr_buf_kib"));
-            row.deferred_max_delay_epochs = (uint64_t)counter(r, "dfr_max_delay");
-        }
-        report_add(&row);
-    }
-};
-
-// --icount: each single-thread case once, outside Google Benchmark, its
-// kernel counted by callgrind (bench/harness.c); one line per case for
-// tools/rcbench-icount: "icount NAME OPS".
-int icount(const std::vector<Case> &cases, const Options &o)
-{
-    int status = 0;
-    for (const Case &c : cases) {
-        if (c.threads != 1)
-            continue;                    // counts of one thread are deterministic; of several, not
-        if (uses_backend(c) && !alloc_backend_select(c.allocator.c_str())) {
-            std::fprintf(stderr, "rcbench: %s: %s\n", c.name.c_str(), alloc_backend_error());
-            return 1;
-        }
-        char err[256];
-        harness_t *h = harness_open(c.strategy, c.workload, c.threads, &o.params, err, sizeof err);
-        if (h == nullptr) {
-            std::fprintf(stderr, "rcbench: %s: %s\n", c.name.c_str(), err);
-            return 1;
-        }
-        unsigned long long ops = harness_iteration_ops(h);
-        harness_icount(h, c.name.c_str());
-        harness_figures_t f;
-        harness_close(h, &f);
-        if (f.error[0]) {
-            std::fprintf(stderr, "rcbench: %s: %s\n", c.name.c_str(), f.error);
-            status = 1;
-        }
-        std::printf("icount %s %llu\n", c.name.c_str(), ops);
-        std::fflush(stdout);
-    }
-    return status;
-}
-
-}  // namespace
-
-int main(int argc, char **argv)
-{
-    Options o = parse(argc, argv);
     // Workloads in the order the tables first name them (rcbench's, then
     // the peers' own), each at every thread count, on every allocator,
     // under every strategy that has it; a peer with its own allocator once
@@ -547,27 +414,60 @@ int main(int argc, char **argv)
             usage_error("--benchmark_filter", "'" + o.filter + "' matches no benchmark");
         cases = kept;
     }
+    return cases;
+}
+
+// --list=KIND: one name per line, for tools/ and tests/.
+int print_list(const Options &o, const std::vector<Case> &cases)
+{
+    std::vector<std::string> out;
+    if (o.list == "benchmarks") {
+        for (const Case &c : cases)
+            out.push_back(c.name);
+    } else if (o.list == "strategies" || o.list == "peers") {
+        for (const bench_strategy_t *t : tables())
+            if (t->peer == (o.list == "peers"))
+                out.push_back(t->name);
+    } else if (o.list == "workloads") {
+        for (const bench_strategy_t *t : tables())
+            for (unsigned i = 0, n = bench_workload_count(t); i < n; i++)
+                if (!contains(out, bench_workload_at(t, i)->name))
+                    out.push_back(bench_workload_at(t, i)->name);
+    } else if (o.list == "allocators") {
+        out = split(alloc_backend_names());
+    } else if (o.list == "columns") {
+        out = split(report_columns());
+    }
+    for (const std::string &s : out)
+        if (std::printf("%s\n", s.c_str()) < 0)
+            break;
+    return finish_stdout();
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    Options o = parse(argc, argv);
+    std::vector<Case> cases = select_cases(o);
     std::vector<const char *> order;
     for (const Case &c : cases)
         order.push_back(c.name.c_str());
     report_set_order(order.data(), (unsigned)order.size());
-    if (o.list) {
-        for (const Case &c : cases)
-            std::printf("%s\n", c.name.c_str());
-        return 0;
-    }
+    if (!o.list.empty())
+        return print_list(o, cases);
     if (cases.empty())
         usage_error("--workloads", "no benchmark matches these flags");
     if (o.icount)
         return icount(cases, o);
 
     // The defaults come first: the user's own flags, later on the command
-    // line, win.
+    // line, win. --quick: a few short iterations (the chunks are 64 times
+    // smaller). Otherwise 3 repetitions in random order, so every strategy
+    // meets the machine's good and bad moments alike (in-process, Google
+    // Benchmark orders them; isolated, the orchestrator, from o).
     std::vector<char *> args;
     args.push_back(argv[0]);
-    // --quick: a few short iterations (the chunks are 64 times smaller).
-    // Otherwise 3 repetitions in random order, so every strategy meets
-    // the machine's good and bad moments alike.
     static char min_time[] = "--benchmark_min_time=0.05", min_time_quick[] = "--benchmark_min_time=0.002";
     static char reps[] = "--benchmark_repetitions=3", shuffle[] = "--benchmark_enable_random_interleaving=true";
     args.push_back(o.quick ? min_time_quick : min_time);
@@ -577,8 +477,9 @@ int main(int argc, char **argv)
     }
     for (int i = 1; i < argc; i++)
         args.push_back(argv[i]);
-    // Google Benchmark writes the JSON to a temp file of our own next to
-    // the user's (mkstemp), renamed over it once the run is complete.
+    // The JSON goes to a temp file of our own next to the user's (mkstemp),
+    // renamed over it once the run is complete: written by Google
+    // Benchmark in-process, by the orchestrator when isolated.
     std::string json_flag;
     if (!o.json.empty()) {
         std::snprintf(json_tmp, sizeof json_tmp, "%s.XXXXXX", o.json.c_str());
@@ -590,8 +491,10 @@ int main(int argc, char **argv)
         std::signal(SIGINT, remove_tmp_and_die);
         std::signal(SIGTERM, remove_tmp_and_die);
         std::signal(SIGABRT, remove_tmp_and_die);   // rc_fatal: a run that cannot go on
-        json_flag = std::string("--benchmark_out=") + json_tmp;
-        args.push_back(&json_flag[0]);
+        if (!o.isolate) {
+            json_flag = std::string("--benchmark_out=") + json_tmp;
+            args.push_back(&json_flag[0]);
+        }
     }
     args.push_back(nullptr);
     int gargc = (int)args.size() - 1;
@@ -601,35 +504,44 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    for (const Case &c : cases) {
-        auto *b = benchmark::RegisterBenchmark(c.name.c_str(), [c, &o](benchmark::State &st) { run_case(st, c, o); });
-        if (c.strategy->self_ns)
-            b->UseManualTime();
-    }
     std::printf("rcbench %s on %s (%s), %u PU(s) for pinning, %s, atomics %s\n", machine_revision(),
                 machine_arch(), machine_cpu_model(), harness_pus(), machine_compiler(), machine_atomics());
+    if (o.isolate)
+        std::printf("rcbench: %zu benchmarks x %u repetitions, each in a fresh worker process%s (--seed=%lu)\n",
+                    cases.size(), o.repetitions, o.interleave ? ", in random order" : "", o.seed);
     std::fflush(stdout);
     Reporter reporter(o);
-    size_t matched = benchmark::RunSpecifiedBenchmarks(&reporter);
-    benchmark::Shutdown();
-    if (report_rows() == 0) {                // nothing ran (a filter, --benchmark_list_tests): no report
-        remove_tmp();
-        if (matched == 0)
-            usage_error("--benchmark_filter", "no benchmark matches it");
-        return 0;
+    if (o.isolate) {
+        std::ofstream json_out;
+        if (!o.json.empty()) {
+            json_out.open(json_tmp, std::ios::out | std::ios::trunc);
+            if (!json_out)
+                os_error("--benchmark_out", json_tmp);
+        }
+        bool ok = run_isolated(cases, o, reporter, o.json.empty() ? nullptr : &json_out);
+        if (!o.json.empty()) {
+            json_out.close();
+            if (!ok || json_out.fail())
+                os_error("--benchmark_out", json_tmp);
+        }
+    } else {
+        for (const Case &c : cases)
+            register_case(c, o, -1);
+        benchmark::RunSpecifiedBenchmarks(&reporter);
     }
+    benchmark::Shutdown();
     report_summary(stdout);
     if (!o.json.empty() && std::rename(json_tmp, o.json.c_str()) != 0) {
         std::fprintf(stderr, "rcbench: --benchmark_out: cannot write %s: %s\n", o.json.c_str(), std::strerror(errno));
         remove_tmp();
-        return 1;
+        return 3;
     }
     json_tmp[0] = '\0';
     if (!o.csv.empty()) {
         char err[512];
         if (!report_write_csv(o.csv.c_str(), err, sizeof err)) {
             std::fprintf(stderr, "rcbench: --csv: %s\n", err);
-            return 1;
+            return 3;
         }
         std::printf("\nrcbench: CSV report: %s\n", o.csv.c_str());
     }
@@ -637,8 +549,11 @@ int main(int argc, char **argv)
         char err[512];
         if (!report_write_summary(o.summary.c_str(), err, sizeof err)) {
             std::fprintf(stderr, "rcbench: --summary: %s\n", err);
-            return 1;
+            return 3;
         }
     }
+    int status = finish_stdout();
+    if (status != 0)
+        return status;
     return report_errors() ? 1 : 0;
 }

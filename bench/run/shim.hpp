@@ -1,0 +1,80 @@
+// bench/run/shim.hpp — the C++ side of rcbench: the options the CLI
+// (bench/cli.cpp) parsed, the benchmark cases it chose, and the Google
+// Benchmark glue (bench/run/shim.cpp: registration, the run's body, the
+// reporter that turns runs into CSV rows) that the in-process runner and
+// the isolated orchestrator (bench/run/isolate.cpp) share.
+// Threading: the main thread only; the harness makes the workers.
+#ifndef RC_BENCH_RUN_SHIM_HPP
+#define RC_BENCH_RUN_SHIM_HPP
+
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "bench/bench.h"
+}
+
+namespace rcb {
+
+struct Options {
+    std::vector<std::string> strategies, allocators, workloads;
+    std::vector<unsigned> threads;
+    std::string csv, json, summary;
+    std::string format = "console", color = "auto", filter;
+    bool tabular = true;
+    bool quick = false, icount = false;
+    std::string list;                    // "" (no --list), "benchmarks", or one of list_kinds()
+    bench_params_t params{14, false};
+    bool isolate = true;                 // every repetition in a fresh worker process
+    unsigned repetitions = 3;            // --benchmark_repetitions, as the orchestrator reads it
+    bool interleave = true;              // --benchmark_enable_random_interleaving
+    double timeout_s = 300;              // --timeout: a worker's time limit per repetition
+    unsigned long seed = 0;              // --seed: the interleaving's order (0: from the clock)
+};
+
+struct Case {
+    std::string name, allocator;
+    const bench_strategy_t *strategy;    // rcbench's or a peer
+    const bench_workload_t *workload;
+    unsigned threads;
+};
+
+// rcbench's strategies, then the peers: the order of the report's columns.
+std::vector<const bench_strategy_t *> tables();
+
+// Registers c with Google Benchmark (real time when threaded, manual time
+// when self-timed). iterations: -1 in-process (the flags decide); 0 an
+// isolated worker's one repetition, calibrated; > 0 one of that many.
+benchmark::internal::Benchmark *register_case(const Case &c, const Options &o, int64_t iterations);
+
+// Google Benchmark's display reporter (console or json, as
+// --benchmark_format says), plus a CSV row per finished run (not the
+// aggregates).
+class Reporter : public benchmark::BenchmarkReporter {
+  public:
+    explicit Reporter(const Options &o);
+    bool ReportContext(const Context &context) override;
+    void ReportRuns(const std::vector<Run> &runs) override;
+    void Finalize() override;
+
+  private:
+    std::unique_ptr<benchmark::BenchmarkReporter> inner_;
+    void add(const Run &r);
+};
+
+// --icount: each single-thread case once, its kernel counted by callgrind.
+int icount(const std::vector<Case> &cases, const Options &o);
+
+// The isolated run: each (case, repetition) in a forked worker, in the
+// orchestrator's order; runs go to `display` and, when json_out is open,
+// to a JSON reporter on it. Returns false when json_out could not be
+// written (errno says why).
+bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::BenchmarkReporter &display,
+                  std::ostream *json_out);
+
+}  // namespace rcb
+
+#endif  // RC_BENCH_RUN_SHIM_HPP
