@@ -36,6 +36,7 @@
 #include <sys/single_threaded.h>
 
 extern "C" {
+#include "base/arch.h"
 #include "bench/bench.h"
 }
 
@@ -119,10 +120,10 @@ struct Tuple {
 
 constexpr unsigned kRing = 1024;
 
-struct alignas(64) Ring {
-    alignas(64) std::atomic<uint64_t> tail{0};
-    alignas(64) std::atomic<uint64_t> head{0};
-    alignas(64) std::shared_ptr<Tuple> slot[kRing];
+struct alignas(RC_CACHE_LINE) Ring {
+    alignas(RC_CACHE_LINE) std::atomic<uint64_t> tail{0};
+    alignas(RC_CACHE_LINE) std::atomic<uint64_t> head{0};
+    alignas(RC_CACHE_LINE) std::shared_ptr<Tuple> slot[kRing];
 };
 
 struct HandoffCtx {

@@ -40,6 +40,7 @@
 #include <valgrind/callgrind.h>
 
 #include "alloc/alloc.h"
+#include "base/arch.h"
 #include "base/atomic.h"
 #include "base/clock.h"
 #include "rc/rc.h"
@@ -180,9 +181,9 @@ struct harness {
     RC_ATOMIC(uint64_t) gen;             /* bumped per command */
     int cmd;
     uint64_t probe_start, probe_ns;
-    alignas(64) RC_ATOMIC(unsigned) done;
-    alignas(64) RC_ATOMIC(unsigned) arrived;   /* start barrier, counts up over the run */
-    alignas(64) RC_ATOMIC(uint64_t) ping;      /* c2c: the bounced line */
+    alignas(RC_CACHE_LINE) RC_ATOMIC(unsigned) done;
+    alignas(RC_CACHE_LINE) RC_ATOMIC(unsigned) arrived;   /* start barrier, counts up over the run */
+    alignas(RC_CACHE_LINE) RC_ATOMIC(uint64_t) ping;      /* c2c: the bounced line */
     uint64_t c2c[C2C_BATCHES];
     uint64_t ops, iterations, wall_ns;
     uint64_t epoch0;                     /* deferred: the epoch at the start */
@@ -338,6 +339,9 @@ static void command(struct harness *h, int cmd)
         relax(&spins);
 }
 
+/* n rounded up to whole cache lines (aligned_alloc's size rule). */
+static size_t lines(size_t n) { return (n + RC_CACHE_LINE - 1) & ~(size_t)(RC_CACHE_LINE - 1); }
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -399,8 +403,8 @@ static void calibrate(struct harness *h, harness_figures_t *f, bool quick)
 harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, unsigned threads,
                         const bench_params_t *p, char *err, size_t errlen)
 {
-    struct harness *h = aligned_alloc(64, (sizeof *h + 63) & ~(size_t)63);
-    worker_t *wk = aligned_alloc(64, ((sizeof *wk * threads) + 63) & ~(size_t)63);
+    struct harness *h = aligned_alloc(RC_CACHE_LINE, lines(sizeof *h));
+    worker_t *wk = aligned_alloc(RC_CACHE_LINE, lines(sizeof *wk * threads));
     if (h == NULL || wk == NULL) {
         free(h);
         free(wk);
@@ -439,7 +443,7 @@ harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, un
     wk[0].pu = pin_self(0, threads);
     for (unsigned k = 1; k < threads; k++)
         if (pthread_create(&wk[k].thread, NULL, worker_main, &wk[k]) != 0)
-            rc_fatal("rcbench: cannot start benchmark thread %u of %u", k, threads);
+            rc_fatal("cannot start benchmark thread %u of %u", k, threads);
     unsigned spins = 0;
     /* acquire: pairs with each worker's release after pinning. */
     while (at_load_acquire(&h->done) < threads - 1)
