@@ -45,6 +45,10 @@ typedef struct bench_workload {
     /* Operations run(ctx, t, n) really does (a tree is built whole); NULL:
      * exactly n. */
     uint64_t (*ops)(const void *ctx, uint64_t n);
+    /* The regression gate counts its instructions (tools/rcbench-gate runs
+     * `rcbench --icount`, which without --workloads takes these): a
+     * single-thread kernel cheap enough for callgrind. */
+    bool gate;
 } bench_workload_t;
 
 /* The tree workloads (rcbench's and the peers') build and drop whole

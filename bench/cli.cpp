@@ -153,7 +153,8 @@ const char *const kUsage =
     "  --list[=KIND]       print every benchmark name (or KIND: strategies, peers, workloads,\n"
     "                      allocators, columns; one per line) and exit\n"
     "  --icount            no timing: one iteration of each single-thread benchmark with\n"
-    "                      callgrind counting the kernel (tools/rcbench-icount runs it)\n"
+    "                      callgrind counting the kernel (tools/rcbench-icount runs it);\n"
+    "                      without --workloads, the regression gate's kernels\n"
     "  --no-isolate        run every benchmark in this process (default: each repetition in a\n"
     "                      fresh worker process, forked before any benchmark ran)\n"
     "  --timeout=SECONDS   a worker's time limit per repetition (default 300); over it, the\n"
@@ -334,8 +335,10 @@ Options parse(int &argc, char **argv)
         o.strategies = all_strategies;
     if (o.allocators.empty())
         o.allocators = all_allocators;
-    if (o.workloads.empty())
+    if (o.workloads.empty()) {
         o.workloads = all_workloads;
+        o.workloads_default = true;
+    }
     if (!threads_set) {
         unsigned cores = harness_cores() ? harness_cores() : 1;   // one thread per core
         o.threads.push_back(1);
@@ -388,6 +391,8 @@ std::vector<Case> select_cases(const Options &o)
                 for (const bench_strategy_t *s : all) {
                     const bench_workload_t *w = bench_workload_find(s, wname.c_str());
                     if (w == nullptr || !contains(o.strategies, s->name) || !bench_threads_fit(w, t))
+                        continue;
+                    if (o.icount && o.workloads_default && !w->gate)   // the gate's kernels
                         continue;
                     if (s->own_allocator && ai != 0)
                         continue;

@@ -18,11 +18,12 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 header=workload,strategy,allocator,threads,repetition,iterations,ns_per_op,ops_per_sec
 header=$header,cpu_ns_per_op,peak_rss_kib,header_bytes,gc_collections,gc_pause_p50_us
-header=$header,gc_pause_p99_us,gc_pause_max_us,binding,arch,cpu_model,compiler,revision,timestamp
+header=$header,gc_pause_p99_us,gc_pause_max_us,binding,arch,cpu_model,compiler,revision,timestamp,peer
 tail='c,x86_64,"Synthetic CPU, 2 cores",gcc 12.2,abc1234,2024-01-01T00:00:00Z'
 row() { # workload strategy allocator threads rep ns
     ops=$(awk -v t="$4" -v ns="$6" 'BEGIN { printf "%.1f", t * 1e9 / ns }')
-    echo "$1,$2,$3,$4,$5,1000000,$6,$ops,$6,2048,16,0,,,,$tail"
+    case $2 in shared_ptr | boehm | cpython-gc | none) peer=yes ;; *) peer=no ;; esac
+    echo "$1,$2,$3,$4,$5,1000000,$6,$ops,$6,2048,16,0,,,,$tail,$peer"
 }
 
 # Two workloads x four strategies x threads 1, 2 x two repetitions; a peer
@@ -48,7 +49,7 @@ row() { # workload strategy allocator threads rep ns
             row gc_pause_100k "$s" arena 1 "$r" "$((900000 + i * 300000 + r * 9000))"
         done
     done
-    echo "tree_build,plain,arena,1,2,1000000,,,,,,,,,,$tail"
+    echo "tree_build,plain,arena,1,2,1000000,,,,,,,,,,$tail,no"
 } > "$dir/run.csv"
 
 "$tool" --help > "$dir/help.out" 2>&1 || fail "--help exit $?"
@@ -88,7 +89,7 @@ expect2() { # name where: the tool on $dir/name.csv exits 2, one stderr line wit
     echo "ok: $1 -> exit 2: $(cat "$dir/err")"
 }
 
-sed '1s/,repetition,/,rep,/' "$dir/run.csv" > "$dir/badheader.csv"
+sed '1s/,ns_per_op,/,ns,/' "$dir/run.csv" > "$dir/badheader.csv"
 expect2 badheader "badheader.csv:1:"
 sed '3s/^\([^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,\)[^,]*/\1fast/' "$dir/run.csv" > "$dir/badvalue.csv"
 grep -q ',fast,' "$dir/badvalue.csv" || fail "badvalue.csv not made"

@@ -3,12 +3,13 @@
 
 Usage: rcbench_check.py RCBENCH CSV JSON [rcbench flags...]
 
-- the CSV parses and has exactly the documented leading columns, in order;
+- the CSV parses and its header is `RCBENCH --list=columns` (the schema,
+  written once in the binary), and docs/method.md documents every column;
 - it has a row, without error, for every benchmark `RCBENCH --list` with
   the same flags names (every workload x strategy x allocator x threads);
 - its numbers are numbers: ns_per_op > 0, ops_per_sec > 0, iterations >= 1,
   availability and overlap in [0, 1], binding "none" or pu indices;
-- the peer column is "yes" exactly for the peers' rows, and every
+- the peer column is "yes" exactly for the peers' rows (`--list=peers`), and every
   gc_pause row tracked at least its heap's containers;
 - the Google Benchmark JSON goes through Google Benchmark's own compare.py
   (Debian's libbenchmark-tools) compared with itself, exit 0, and compare.py
@@ -22,12 +23,8 @@ import re
 import subprocess
 import sys
 
-SCHEMA = ("workload,strategy,allocator,threads,repetition,iterations,ns_per_op,ops_per_sec,"
-          "cpu_ns_per_op,peak_rss_kib,header_bytes,gc_collections,gc_pause_p50_us,gc_pause_p99_us,"
-          "gc_pause_max_us,binding,arch,cpu_model,compiler,revision,timestamp").split(",")
-EXTRA = ["availability", "overlap", "c2c_ns"]
 COMPARE = "/usr/share/benchmark/compare.py"
-PEERS = ("none", "shared_ptr", "boehm", "cpython-gc")
+METHOD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "method.md")
 
 
 def fail(msg):
@@ -41,16 +38,29 @@ def main():
     exe, csv_path, json_path, flags = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
     # RCBENCH_RUN: the emulator prefix of a cross build (bench/CMakeLists.txt).
     run = os.environ.get("RCBENCH_RUN", "").split()
-    listed = subprocess.run(run + [exe, "--list"] + flags, capture_output=True, text=True, check=True).stdout.split()
+
+    def rcbench_list(*args):
+        return subprocess.run(run + [exe] + list(args), capture_output=True, text=True, check=True).stdout.split()
+
+    listed = rcbench_list("--list", *flags)
     if not listed:
         fail("--list printed nothing")
+    schema, peers = rcbench_list("--list=columns"), set(rcbench_list("--list=peers"))
+    if len(schema) < 10 or not peers:
+        fail(f"--list=columns {schema} or --list=peers {peers} is too short")
+    with open(METHOD) as f:
+        documented = set()
+        for line in f:
+            cells = line.split("|")
+            if len(cells) > 3:
+                documented.update(c.strip() for c in cells[1].split(","))
+    if set(schema) - documented:
+        fail(f"docs/method.md does not document the column(s) {sorted(set(schema) - documented)}")
     with open(csv_path, newline="") as f:
         rows = list(csv.reader(f))
     header = rows[0]
-    if header[:len(SCHEMA)] != SCHEMA:
-        fail(f"CSV header {header[:len(SCHEMA)]} is not the schema {SCHEMA}")
-    if header[len(SCHEMA):len(SCHEMA) + len(EXTRA)] != EXTRA:
-        fail(f"CSV columns after the schema are {header[len(SCHEMA):]}, expected {EXTRA} first")
+    if header != schema:
+        fail(f"CSV header {header} is not --list=columns {schema}")
     col = {name: i for i, name in enumerate(header)}
     seen = set()
     for n, row in enumerate(rows[1:], start=2):
@@ -86,7 +96,7 @@ def main():
         for c in ("arch", "cpu_model", "compiler", "revision", "timestamp"):
             if not r[c]:
                 fail(f"{csv_path}:{n}: {name}: empty {c}")
-        want_peer = "yes" if r["strategy"] in PEERS else "no"
+        want_peer = "yes" if r["strategy"] in peers else "no"
         if r["peer"] != want_peer:
             fail(f"{csv_path}:{n}: {name}: peer '{r['peer']}', expected '{want_peer}'")
         if r["workload"].startswith("gc_pause_"):

@@ -93,8 +93,8 @@ static uint64_t none_tree(void *ctx, unsigned thread, uint64_t n)
 
 static const bench_workload_t none_w[] = {
     { .name = "tree", .op = "tree node malloc'ed and freed (no count)", .ops_per_iter = 1 << 17,
-      .setup = ptree_setup, .run = none_tree, .teardown = free, .ops = ptree_ops },
-    { .name = "alloc_pairs", .op = "malloc + free of 16-256 bytes", .ops_per_iter = 1 << 20, .run = alloc_pairs },
+      .setup = ptree_setup, .run = none_tree, .teardown = free, .ops = ptree_ops, .gate = true },
+    { .name = "alloc_pairs", .op = "malloc + free of 16-256 bytes", .ops_per_iter = 1 << 20, .run = alloc_pairs, .gate = true },
     { .name = "empty", .op = "nothing (the harness's own cost)", .ops_per_iter = 1 << 22, .run = empty },
 };
 static const bench_family_t none_family = BENCH_FAMILY(none_w);

@@ -21,6 +21,7 @@ namespace rcb {
 
 struct Options {
     std::vector<std::string> strategies, allocators, workloads;
+    bool workloads_default = false;      // no --workloads: every workload
     std::vector<unsigned> threads;
     std::string csv, json, summary;
     std::string format = "console", color = "auto", filter;

@@ -190,16 +190,16 @@ static uint64_t list_churn(void *ctx, unsigned thread, uint64_t n)
 }
 
 static const bench_workload_t counting[] = {
-    { .name = "tl_incdec", .op = "incref+decref pair", .ops_per_iter = 1 << 20, .run = tl_incdec },
+    { .name = "tl_incdec", .op = "incref+decref pair", .ops_per_iter = 1 << 20, .run = tl_incdec, .gate = true },
     { .name = "foreign_incdec", .op = "incref+decref pair, object of an exited thread", .ops_per_iter = 1 << 20,
-      .run = foreign_incdec },
+      .run = foreign_incdec, .gate = true },
     { .name = "shared_read", .op = "incref+read+decref of a shared object", .ops_per_iter = 1 << 20,
-      .setup = shared_setup, .run = shared_read, .teardown = shared_teardown },
+      .setup = shared_setup, .run = shared_read, .teardown = shared_teardown, .gate = true },
     { .name = "smallint", .op = "int made from a skewed value, later dropped", .ops_per_iter = 1 << 18,
-      .setup = smallint_setup, .run = smallint, .teardown = free },
+      .setup = smallint_setup, .run = smallint, .teardown = free, .gate = true },
     { .name = "smallint_nocache", .op = "int made (never cached), later dropped", .ops_per_iter = 1 << 18,
-      .setup = smallint_setup, .run = smallint_nocache, .teardown = free },
+      .setup = smallint_setup, .run = smallint_nocache, .teardown = free, .gate = true },
     { .name = "list_churn", .op = "append of a new int or 2-tuple, later freed", .ops_per_iter = 1 << 17,
-      .run = list_churn },
+      .run = list_churn, .gate = true },
 };
 const bench_family_t bench_counting_family = BENCH_FAMILY(counting);

@@ -75,7 +75,7 @@ static void heap_free(void *root) { rc_decref(root); }
 
 static const bench_workload_t gc_w[] = {
     { .name = "cyclic", .op = "node of a garbage ring or graph, made and collected", .ops_per_iter = 1 << 16,
-      .run = cyclic },
+      .run = cyclic, .gate = true },
     { .name = "gc_pause_10k", .op = "full collection, 10k live containers", .max_threads = 1, .ops_per_iter = 1,
       .setup = heap_10k, .run = gc_pause, .teardown = heap_free },
     { .name = "gc_pause_100k", .op = "full collection, 100k live containers", .max_threads = 1, .ops_per_iter = 1,

@@ -89,7 +89,7 @@ static uint64_t tree(void *ctx, unsigned thread, uint64_t n)
 
 static const bench_workload_t trees[] = {
     { .name = "tree", .op = "tree node made and freed (cycle detector off)", .ops_per_iter = 1 << 17,
-      .setup = tree_setup, .run = tree, .teardown = tree_teardown, .ops = tree_ops },
+      .setup = tree_setup, .run = tree, .teardown = tree_teardown, .ops = tree_ops, .gate = true },
     { .name = "tree_gc", .op = "tree node made and freed (cycle detector on)", .ops_per_iter = 1 << 17,
       .setup = tree_gc_setup, .run = tree, .teardown = tree_teardown, .ops = tree_ops },
 };
