@@ -313,9 +313,12 @@ Options parse(int &argc, char **argv)
             if ((flag == "--benchmark_report_aggregates_only" || flag == "--benchmark_display_aggregates_only") &&
                 (!has_value || value == "true" || value == "1"))
                 usage_error(flag, "not supported: rcbench reports every repetition (its summary gives medians)");
-            if (flag == "--benchmark_min_time" &&
-                (!has_value || value.empty() || !(std::strtod(value.c_str(), &end) >= 0) || *end))
-                usage_error(flag, "'" + value + "' is not a time in seconds");
+            if ((flag == "--benchmark_min_time" || flag == "--benchmark_min_warmup_time") &&
+                (!has_value || value.empty() || !(std::strtod(value.c_str(), &end) >= 0) || *end ||
+                 std::strtod(value.c_str(), nullptr) > 3600))   // (1e400 parses as infinity)
+                usage_error(flag, "'" + value + "' is not a time in seconds (0 to 3600)");
+            if (flag == "--benchmark_time_unit" && value != "ns" && value != "us" && value != "ms" && value != "s")
+                usage_error(flag, "'" + value + "' is not ns, us, ms or s");
             if (flag == "--benchmark_out_format" && value != "json" && value != "console" && value != "csv")
                 usage_error(flag, "'" + value + "' is not json, console or csv");
             argv[out++] = argv[i];       // Google Benchmark's (or unknown: it says so)
