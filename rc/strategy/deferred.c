@@ -19,6 +19,7 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,8 +39,8 @@ typedef struct batch {
 
 typedef struct rc_deferred_thread {
     /* Shared: the epoch slot, alone on its line (written at every flush). */
-    _Alignas(64) RC_ATOMIC(uint64_t) announce;
-    _Alignas(64) struct rc_deferred_thread *next;   /* registry link, written once before publication */
+    _Alignas(RC_CACHE_LINE) RC_ATOMIC(uint64_t) announce;
+    _Alignas(RC_CACHE_LINE) struct rc_deferred_thread *next;   /* registry link, written once before publication */
     RC_ATOMIC(bool) in_use;                  /* claimed by an attached thread */
     /* Owner only. */
     bool flushing;                           /* re-entry guard */
@@ -52,6 +53,9 @@ typedef struct rc_deferred_thread {
     RC_ATOMIC(uint64_t) batches;             /* sealed batches held (head..tail) */
     RC_ATOMIC(uint64_t) flushes, forced, logged, inc_applied, dec_applied, pending, peak_bytes, max_delay;
 } rc_deferred_thread_t;
+_Static_assert(_Alignof(rc_deferred_thread_t) == RC_CACHE_LINE &&
+               offsetof(rc_deferred_thread_t, next) == RC_CACHE_LINE,
+               "the epoch slot must sit alone on its cache line (base/arch.h)");
 
 _Thread_local rc_deferred_slot_t _rc_deferred_table[RC_DEFERRED_SLOTS];
 _Thread_local rc_deferred_thread_t *_rc_deferred_self;
@@ -479,7 +483,7 @@ static rc_deferred_thread_t *claim_record(void)
         if (!at_load_relaxed(&t->in_use) && at_cas_strong_acquire(&t->in_use, &free_rec, true))
             return t;
     }
-    rc_deferred_thread_t *t = aligned_alloc(64, sizeof *t);
+    rc_deferred_thread_t *t = aligned_alloc(RC_CACHE_LINE, sizeof *t);
     entry_t *log = malloc(RC_DEFERRED_LOG * sizeof *log);
     if (t == NULL || log == NULL)
         rc_fatal("deferred: out of memory for a thread record");
