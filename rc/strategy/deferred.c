@@ -407,7 +407,8 @@ static void flush(rc_deferred_thread_t *t, bool forced)
     t->flushing = false;
 }
 
-RC_SLOW_PATH void _rc_deferred_flush_slow(void) { flush(_rc_deferred_self, false); }
+/* The normal safepoint path, not a rare one: noinline, not cold. */
+RC_NOINLINE void _rc_deferred_flush(void) { flush(_rc_deferred_self, false); }
 
 /* ---- the table's miss path ---------------------------------------------- */
 

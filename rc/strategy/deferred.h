@@ -51,7 +51,9 @@ extern _Thread_local unsigned _rc_deferred_read_depth;
 
 void _rc_deferred_dealloc(rc_deferred_obj_t *o);
 void _rc_deferred_miss_slow(rc_deferred_obj_t *o, int64_t delta);
-void _rc_deferred_flush_slow(void);
+/* Every safepoint runs it: out of line (noinline keeps the safepoint one
+ * call), but not cold, hence not named _slow. */
+void _rc_deferred_flush(void);
 void _rc_deferred_drop_dead_ref(rc_deferred_obj_t *o);
 void _rc_deferred_attach_slow(void);
 void _rc_deferred_detach_slow(void);
@@ -121,7 +123,7 @@ static inline void rc_deferred_thread_detach(void)
  * then parks if the world is being stopped. */
 static inline void rc_deferred_safepoint(void)
 {
-    _rc_deferred_flush_slow();
+    _rc_deferred_flush();
     rc_world_poll();
 }
 /* Flushes, stops the world (every other thread flushed when it parked),
@@ -131,7 +133,7 @@ static inline void rc_deferred_safepoint(void)
 void _rc_deferred_drain_stopped(void);
 static inline void rc_deferred_world_stop(void)
 {
-    _rc_deferred_flush_slow();
+    _rc_deferred_flush();
     _rc_world_stop_slow();
     _rc_deferred_drain_stopped();
 }
@@ -142,7 +144,7 @@ static inline void rc_deferred_world_resume(void) { _rc_world_resume_slow(); }
  * since (and what that frees), so every count is exact again. */
 static inline void rc_deferred_world_sync(void)
 {
-    _rc_deferred_flush_slow();
+    _rc_deferred_flush();
     _rc_deferred_drain_stopped();
 }
 
