@@ -780,21 +780,31 @@ void gc_reset_stats(void)
 /* ---- the timer ------------------------------------------------------------ */
 
 static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t timer_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t timer_cv;             /* waits on CLOCK_MONOTONIC: set up by timer_cv_init */
+static pthread_once_t timer_cv_once = PTHREAD_ONCE_INIT;
 static uint64_t timer_ms;                   /* under timer_lock; 0: stop */
 static bool timer_running;                  /* under timer_lock */
 static pthread_t timer_thread;
+
+/* The period is measured on the monotonic clock (rc_now_ns): a step of
+ * the wall clock neither stretches nor cuts it. */
+static void timer_cv_init(void)
+{
+    pthread_condattr_t a;
+    if (pthread_condattr_init(&a) != 0 || pthread_condattr_setclock(&a, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&timer_cv, &a) != 0)
+        rc_fatal("gc: cannot set up the timer's condition variable");
+    pthread_condattr_destroy(&a);
+}
 
 static void *timer_main(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&timer_lock);
     while (timer_ms != 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t ns = (uint64_t)ts.tv_nsec + timer_ms * 1000000u;
-        ts.tv_sec += (time_t)(ns / 1000000000u);
-        ts.tv_nsec = (long)(ns % 1000000000u);
+        uint64_t deadline = rc_now_ns() + timer_ms * 1000000u;
+        struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000000u),
+                               .tv_nsec = (long)(deadline % 1000000000u) };
         if (pthread_cond_timedwait(&timer_cv, &timer_lock, &ts) == 0 || timer_ms == 0)
             continue;                        /* woken: the setting changed */
         pthread_mutex_unlock(&timer_lock);
@@ -811,6 +821,7 @@ static void *timer_main(void *arg)
 
 void gc_set_timer_ms(uint64_t ms)
 {
+    (void)pthread_once(&timer_cv_once, timer_cv_init);
     pthread_mutex_lock(&timer_lock);
     timer_ms = ms;
     pthread_cond_broadcast(&timer_cv);

@@ -11,6 +11,9 @@
  *   new period   a new period takes effect at once (a 60 s wait is cut
  *                short when 10 ms is asked for);
  *   stop         after gc_set_timer_ms(0) returns, no collection comes;
+ *   wall step    a step of the wall clock an hour back or forward neither
+ *                cuts the period to nothing nor stretches it by the step
+ *                (the timer waits on the monotonic clock);
  *   stop busy    stopping it from an attached thread that passes no
  *                safepoint (a regression test, first written as a review
  *                reproducer): the join must not happen attached, since
@@ -20,6 +23,7 @@
  * Threading: main and the timer thread; main is detached while it waits
  * for the timer, so a tick never waits for it. */
 #include <signal.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +39,21 @@ static void on_alarm(int sig)
     static const char m[] = "DEADLOCK: gc_set_timer_ms(0) did not return within 10 s\n";
     write(2, m, sizeof m - 1);
     _exit(1);
+}
+
+/* A wall-clock step as this process sees it: CLOCK_REALTIME read through
+ * clock_gettime (defined here for the whole link, gc/gc.c included) is off
+ * by wall_step_s seconds, while the kernel's realtime, against which a
+ * CLOCK_REALTIME wait times out, is not: what a timer that computed its
+ * deadline just before the system clock was stepped would see. */
+static RC_ATOMIC(int64_t) wall_step_s;
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+    long r = syscall(SYS_clock_gettime, id, ts);
+    if (r == 0 && id == CLOCK_REALTIME)
+        ts->tv_sec += (time_t)at_load_relaxed(&wall_step_s);
+    return (int)r;
 }
 
 static uint64_t ms_now(void) { return rc_now_ns() / 1000000u; }
@@ -146,6 +165,26 @@ static void stop(void)
     CHECK_EQ(collections() - c0, 0);
 }
 
+static void wall_step(void)
+{
+    enum { P = 20, WINDOW = 200 };
+    for (int64_t step = -3600; step <= 3600; step += 7200) {
+        at_store_relaxed(&wall_step_s, step);
+        uint64_t c0 = collections(), t0 = ms_now();
+        gc_set_timer_ms(P);
+        uint64_t waited = wait_collections_above(c0);
+        nap_ms(WINDOW);
+        gc_set_timer_ms(0);
+        uint64_t n = collections() - c0, ms = ms_now() - t0;
+        printf("wall step %+lld s: first collection after %llu ms, %llu in %llu ms at %d ms\n",
+               (long long)step, (unsigned long long)waited, (unsigned long long)n,
+               (unsigned long long)ms, P);
+        CHECK(waited < BOUND_MS);               /* not stretched by the step */
+        CHECK(n <= ms / P);                     /* not cut to nothing */
+    }
+    at_store_relaxed(&wall_step_s, 0);
+}
+
 static void stop_busy(void)
 {
     signal(SIGALRM, on_alarm);
@@ -177,6 +216,7 @@ int main(int argc, char **argv)
     disabled();
     new_period();
     stop();
+    wall_step();
     stop_busy();
     gc_set_threshold(700, 10, 10);
     return TEST_END();
