@@ -2,7 +2,8 @@
  *
  * CHECK(cond) and CHECK_EQ(a, b) print file:line, the expression and (for
  * _EQ) both values, count the failure and carry on; TEST_END() prints the
- * closing "N passed, N failed" line and returns the exit status. A test's
+ * closing "N passed, N failed" line and returns the exit status, a
+ * failure when no check ran. A test's
  * options: --scale N divides iteration counts (sanitizer builds pass it),
  * --seed N seeds the PRNG (stress tests print the seed they used).
  * Threading: the counters are atomic, so worker threads may CHECK too.
@@ -41,9 +42,20 @@ static atomic_long check_passed, check_failed;
                    exit(1); }                                                  \
 } while (0)
 
-#define TEST_END() (printf("%ld passed, %ld failed\n", atomic_load(&check_passed), \
-                           atomic_load(&check_failed)),                          \
-                    atomic_load(&check_failed) ? 1 : 0)
+/* Prints "N passed, N failed" and returns the exit status: 1 when a check
+ * failed, and 1 too when none ran at all (a test that checks nothing
+ * passes whatever the code does), with a line saying so. */
+static inline int test_end(void)
+{
+    long passed = atomic_load(&check_passed), failed = atomic_load(&check_failed);
+    printf("%ld passed, %ld failed\n", passed, failed);
+    if (passed + failed == 0) {
+        fprintf(stderr, "FAIL: no check ran: a test must check what it claims\n");
+        return 1;
+    }
+    return failed ? 1 : 0;
+}
+#define TEST_END() test_end()
 
 typedef struct test_opts { uint64_t scale; uint64_t seed; int argi; } test_opts_t;
 
