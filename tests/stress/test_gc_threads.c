@@ -25,6 +25,7 @@
 #include "gc/gc.h"
 #include "rc/rc.h"
 #include "tests/check.h"
+#include "tests/mutator.h"
 
 #define SHARED 8
 #define SLOTS 32
@@ -64,10 +65,9 @@ static void *mutator(void *arg)
             }
             case 2: {
                 rc_obj_t *o = (r & 16) ? make_pair((int64_t)(r >> 40)) : rc_list_new();
-                /* acq_rel: publishes o; takes over the one that comes out. */
-                rc_obj_t *old = at_exchange_acq_rel(&slots[(r >> 8) % SLOTS], o);
-                if (old)
-                    rc_decref(old);             /* may be another thread's: remote untrack */
+                REQUIRE(o != NULL);
+                /* the one taken out may be another thread's: remote untrack */
+                mutator_handoff(&slots[(r >> 8) % SLOTS], o);
                 break;
             }
             default:

@@ -31,6 +31,7 @@
 
 #include "rc/rc.h"
 #include "tests/check.h"
+#include "tests/mutator.h"
 
 #define SHARED 16
 #define SLOTS 64
@@ -52,23 +53,10 @@ static void *worker(void *arg)
         rc_thread_attach();
     for (uint64_t i = 0; i < ops_per_thread; i++) {
         uint64_t r = test_rand(&seed);
-        if (no_lock || (r & 3) != 0) {
-            rc_obj_t *o = shared[(r >> 8) % SHARED];
-            rc_incref(o);
-            rc_incref(o);
-            rc_decref(o);
-            rc_decref(o);
-        } else {
-            rc_obj_t *o = (r & 4) ? rc_int_new(100000 + (int64_t)(r >> 40))
-                                  : rc_tuple_new(1 + (int64_t)((r >> 20) & 3));
-            REQUIRE(o != NULL);
-            /* acq_rel: release publishes o's initialisation to whichever
-             * thread takes it out; acquire pairs with the exchange that put
-             * `old` in, so its contents are visible before we release it. */
-            rc_obj_t *old = at_exchange_acq_rel(&slots[(r >> 8) % SLOTS], o);
-            if (old)
-                rc_decref(old);
-        }
+        if (no_lock)
+            mutator_share(shared[(r >> 8) % SHARED]);
+        else
+            mutator_step(r, shared, SHARED, slots, SLOTS);
         if (!no_lock && (i & 255) == 0)
             rc_safepoint();
     }

@@ -28,6 +28,7 @@
 
 #include "rc/rc.h"
 #include "tests/check.h"
+#include "tests/mutator.h"
 
 #define SHARED 16
 #define SLOTS 32
@@ -52,22 +53,7 @@ static void *mutator(void *arg)
     rc_thread_attach();
     while (!at_load_relaxed(&stopping_done)) {
         for (int i = 0; i < 64; i++) {
-            uint64_t r = test_rand(&seed);
-            if ((r & 3) != 0) {
-                rc_obj_t *o = shared[(r >> 8) % SHARED];
-                rc_incref(o);
-                rc_incref(o);
-                rc_decref(o);
-                rc_decref(o);
-            } else {
-                rc_obj_t *o = (r & 4) ? rc_int_new(100000 + (int64_t)(r >> 40))
-                                      : rc_tuple_new(1 + (int64_t)((r >> 20) & 3));
-                REQUIRE(o != NULL);
-                /* acq_rel: publishes o; takes over the one that comes out. */
-                rc_obj_t *old = at_exchange_acq_rel(&slots[(r >> 8) % SLOTS], o);
-                if (old)
-                    rc_decref(old);
-            }
+            mutator_step(test_rand(&seed), shared, SHARED, slots, SLOTS);
             at_fetch_add_relaxed(&ops_done, 1);
         }
         rc_safepoint();                     /* holds nothing here: may park */
