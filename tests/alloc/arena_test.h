@@ -4,9 +4,12 @@
  * block that was handed out twice, overwritten by a neighbour or moved
  * between threads without its contents is caught when it is verified (on
  * every free). A packed "block reference" (pointer and size in one word)
- * for the atomic slot arrays of the stress tests, and the arena's layout
- * constants as the tests see them.
- * Threading: pure functions; callers own the blocks they fill or check.
+ * for the atomic slot arrays of the stress tests, the arena's layout
+ * constants as the tests see them, and the check that the arena is back
+ * where a test found it (T_CHECK_BACK_TO).
+ * Threading: the functions are pure, callers own the blocks they fill or
+ * check; T_CHECK_BACK_TO collects into the calling thread's heap, with no
+ * other thread using the arena.
  */
 #ifndef RC_TESTS_ALLOC_ARENA_TEST_H
 #define RC_TESTS_ALLOC_ARENA_TEST_H
@@ -17,6 +20,7 @@
 #include <string.h>
 
 #include "alloc/alloc.h"
+#include "tests/check.h"
 
 /* The arena's layout (alloc/arena.c): 4 MiB segments aligned to their
  * size, split into 64 KiB pages, page 0 being the segment header. The
@@ -116,5 +120,27 @@ static inline alloc_stats_t t_stats_delta(const alloc_stats_t *a, const alloc_st
     d.peak_mapped_bytes = b->peak_mapped_bytes - a->peak_mapped_bytes;
     return d;
 }
+
+/* Collects (alloc_arena_collect), then checks the arena is back to BASE,
+ * statistics taken after an earlier collect: no block live, as many
+ * heaps, pages, segments and abandoned segments as then, and MAPPED bytes
+ * more mapped (the large-block cache left out, as t_stats_delta counts
+ * them), or T_MAPPED_ANY: not checked. A macro, so a failure names the
+ * caller's line. */
+#define T_MAPPED_ANY UINT64_MAX
+#define T_CHECK_BACK_TO(base, mapped)                                         \
+    do {                                                                      \
+        alloc_stats_t now_, d_;                                               \
+        alloc_arena_collect();                                                \
+        alloc_arena_stats(&now_);                                             \
+        d_ = t_stats_delta(&(base), &now_);                                   \
+        CHECK_EQ(d_.live_blocks, 0);                                          \
+        CHECK_EQ(d_.heaps, 0);                                                \
+        CHECK_EQ(d_.pages, 0);                                                \
+        CHECK_EQ(d_.segments, 0);                                             \
+        CHECK_EQ(d_.abandoned_segments, 0);                                   \
+        if ((uint64_t)(mapped) != T_MAPPED_ANY)                               \
+            CHECK_EQ(d_.mapped_bytes, (mapped));                              \
+    } while (0)
 
 #endif /* RC_TESTS_ALLOC_ARENA_TEST_H */

@@ -46,20 +46,6 @@ static alloc_stats_t snap(void)
     return s;
 }
 
-/* After alloc_arena_collect, live blocks, pages, segments and (when
- * MAPPED) mapped bytes are back at S0. A macro, so a failure names the
- * caller's line. */
-#define CHECK_COLLECTED_BACK_TO(s0, mapped)                                   \
-    do {                                                                      \
-        alloc_arena_collect();                                                \
-        alloc_stats_t back_ = snap();                                         \
-        CHECK_EQ(back_.live_blocks, (s0).live_blocks);                        \
-        CHECK_EQ(back_.pages, (s0).pages);                                    \
-        CHECK_EQ(back_.segments, (s0).segments);                              \
-        if (mapped)                                                           \
-            CHECK_EQ(back_.mapped_bytes, (s0).mapped_bytes);                  \
-    } while (0)
-
 static size_t round_os_page(size_t n) { return (n + T_OS_PAGE - 1) & ~(T_OS_PAGE - 1); }
 
 /* Every size maps to the smallest class that holds it, and malloc agrees:
@@ -174,7 +160,7 @@ static void alignment_and_overlap(uint64_t seed)
     }
     CHECK_EQ(misaligned, 0);
     CHECK_EQ(broken, 0);
-    CHECK_COLLECTED_BACK_TO(s0, true /* mapped bytes too */);
+    T_CHECK_BACK_TO(s0, 0 /* mapped bytes */);
 }
 
 /* Pages go back to their segment and serve another class. An anchor block
@@ -236,12 +222,7 @@ static void page_reuse(void)
     for (int i = 0; i < N256; i++)
         alloc_arena_free(big[i], 256);
     alloc_arena_free(anchor, 1024);
-    alloc_arena_collect();
-    s = snap();
-    CHECK_EQ(s.pages, s0.pages);
-    CHECK_EQ(s.segments, s0.segments);
-    CHECK_EQ(s.mapped_bytes, s0.mapped_bytes);
-    CHECK_EQ(s.live_blocks, s0.live_blocks);
+    T_CHECK_BACK_TO(s0, 0 /* mapped bytes */);
 }
 
 /* ---- helper threads for the statistics case ---- */
@@ -492,13 +473,7 @@ static void statistics_exact(void)
     CHECK_EQ(d.freed, 8);
     CHECK_EQ(d.live_blocks, 0);
     CHECK_EQ(d.abandoned_segments, 1);     /* until someone adopts it */
-    alloc_arena_collect();
-    s1 = snap();
-    d = t_stats_delta(&s0, &s1);
-    CHECK_EQ(d.abandoned_segments, 0);
-    CHECK_EQ(d.segments, 0);
-    CHECK_EQ(d.pages, 0);
-    CHECK_EQ(d.mapped_bytes, 0);
+    T_CHECK_BACK_TO(s0, 0 /* mapped bytes */);
 }
 
 /* A thread whose blocks were all freed by others before it exits takes
@@ -608,14 +583,7 @@ static void destructor_after_the_arenas(void)
     alloc_arena_free(blocks[11], 200);
     alloc_arena_free(late_kept[0], 300);
     alloc_arena_free(late_kept[1], 300);
-    alloc_arena_collect();
-    s1 = snap();
-    d = t_stats_delta(&s0, &s1);
-    CHECK_EQ(d.live_blocks, 0);
-    CHECK_EQ(d.abandoned_segments, 0);
-    CHECK_EQ(d.segments, 0);
-    CHECK_EQ(d.pages, 0);
-    CHECK_EQ(d.mapped_bytes, 0);
+    T_CHECK_BACK_TO(s0, 0 /* mapped bytes */);
     pthread_key_delete(late_key);
 }
 
@@ -650,7 +618,7 @@ static void full_page_scan(void)
     alloc_arena_free(again, 1024);
     for (int i = PER_PAGE; i < 2 * PER_PAGE; i++)
         alloc_arena_free(b[i], 1024);
-    CHECK_COLLECTED_BACK_TO(s0, false /* mapped bytes may differ */);
+    T_CHECK_BACK_TO(s0, T_MAPPED_ANY /* mapped bytes may differ */);
 }
 
 /* alloc_arena_collect finds remote frees in full pages too: a full page
@@ -691,7 +659,7 @@ static void collect_takes_back_full_pages(void)
         alloc_arena_free(more[i], 1024);
     for (int i = PER_PAGE + 10; i < N; i++)
         alloc_arena_free(b[i], 1024);
-    CHECK_COLLECTED_BACK_TO(s0, false /* mapped bytes may differ */);
+    T_CHECK_BACK_TO(s0, T_MAPPED_ANY /* mapped bytes may differ */);
 }
 
 /* A page adopted full goes to the adopter's full list: mallocs skip it
@@ -727,7 +695,7 @@ static void adopted_full_page(void)
         }
     CHECK_EQ(broken, 0);
     alloc_arena_free(x, 1024);
-    CHECK_COLLECTED_BACK_TO(s0, true /* mapped bytes too */);
+    T_CHECK_BACK_TO(s0, 0 /* mapped bytes */);
 }
 
 /* A heap whose segments are full adopts an abandoned segment before it maps
@@ -780,13 +748,7 @@ static void adoption_by_a_full_heap(void)
     alloc_arena_free(one, 1024);
     for (int i = 0; i < FILL; i++)
         alloc_arena_free(fill[i], 1024);
-    alloc_arena_collect();
-    s1 = snap();
-    d = t_stats_delta(&s0, &s1);
-    CHECK_EQ(d.live_blocks, 0);
-    CHECK_EQ(d.pages, 0);
-    CHECK_EQ(d.segments, 0);
-    CHECK_EQ(d.mapped_bytes, 0);
+    T_CHECK_BACK_TO(s0, 0 /* mapped bytes */);
 }
 
 /* Above ALLOC_ARENA_MAX_SMALL every block is its own mapping, rounded up
