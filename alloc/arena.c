@@ -28,6 +28,7 @@
 #include "alloc/alloc.h"
 #include "base/arch.h"
 #include "base/config.h"
+#include "base/list.h"
 
 #if RC_ASAN
 #include <sanitizer/asan_interface.h>
@@ -113,14 +114,14 @@ typedef struct arena_page {
     uint8_t in_use;                  /* owner */
     uint8_t full;                    /* owner: in the full list */
     uint8_t kept_empty;              /* owner: counted in the class's nempty */
-    struct arena_page *prev, *next;  /* owner: list links */
+    rc_dlink_t link;                 /* owner: on one list, see above */
     alignas(RC_CACHE_LINE) RC_ATOMIC(uintptr_t) thread_free;  /* shared: remote frees */
 } arena_page_t;
 
 /* A segment header, at the segment's start. */
 typedef struct arena_segment {
     RC_ATOMIC(arena_heap_t *) heap;   /* owner heap; NULL while abandoned */
-    struct arena_segment *prev, *next; /* heap's segment list (owner) or abandoned list (its lock) */
+    rc_dlink_t link;                  /* on its heap's segments (owner) or abandoned (its lock) */
     uint32_t used_pages;              /* owner: pages in_use */
     arena_page_t pages[ARENA_SEGMENT_PAGES];  /* pages[0] is this header's own page */
 } arena_segment_t;
@@ -132,8 +133,8 @@ _Static_assert(sizeof(arena_segment_t) <= ARENA_PAGE, "segment header must fit p
  * + relaxed store) and read by alloc_arena_stats. */
 typedef struct arena_class {
     arena_page_t *page;               /* owner */
-    arena_page_t *first, *last;       /* owner: queue of pages with free blocks */
-    arena_page_t *full_first, *full_last;  /* owner: pages without */
+    rc_dlist_t queue;                 /* owner: pages with free blocks */
+    rc_dlist_t full;                  /* owner: pages without */
     uint32_t nempty;                  /* owner: kept_empty pages in the queue */
     RC_ATOMIC(uint64_t) allocs;       /* owner-written */
     RC_ATOMIC(uint64_t) frees;        /* owner-written: local frees */
@@ -142,14 +143,14 @@ typedef struct arena_class {
 
 struct arena_heap {
     arena_class_t cls[ARENA_CLASSES];
-    arena_segment_t *segments;        /* owner */
-    arena_page_t *free_pages;         /* owner: pages not in use, of own segments */
+    rc_dlist_t segments;              /* owner */
+    rc_dlist_t free_pages;            /* owner: pages not in use, of own segments */
     uint32_t nsegments;               /* owner */
     RC_ATOMIC(uint64_t) large_allocs, large_frees;           /* owner-written */
     RC_ATOMIC(uint64_t) large_bytes_alloc, large_bytes_freed; /* owner-written */
     struct { void *p; size_t size; } large_cache[ARENA_LARGE_CACHE];  /* owner */
     uint32_t nlarge_cache;            /* owner */
-    struct arena_heap *reg_prev, *reg_next;  /* registry, under heaps_lock */
+    rc_dlink_t reg;                   /* on heaps, under heaps_lock */
 };
 
 /* ------------------------------------------------------------------------
@@ -169,7 +170,7 @@ static _Thread_local arena_heap_t *tl_heap = &heap_empty;
 
 /* Heap registry (stats) and totals of exited heaps. */
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
-static arena_heap_t *heaps;                       /* under heaps_lock */
+static rc_dlist_t heaps;                          /* under heaps_lock */
 static uint64_t dead_allocs[ARENA_CLASSES], dead_frees[ARENA_CLASSES],
                 dead_remote[ARENA_CLASSES];       /* under heaps_lock */
 static uint64_t dead_large_allocs, dead_large_frees,
@@ -180,7 +181,7 @@ static RC_ATOMIC(uint64_t) orphan_remote[ARENA_CLASSES];
 
 /* Abandoned segments. */
 static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
-static arena_segment_t *abandoned;                /* under abandoned_lock */
+static rc_dlist_t abandoned;                      /* under abandoned_lock */
 static RC_ATOMIC(uint64_t) abandoned_count;       /* hint read without the lock */
 
 static RC_ATOMIC(uint64_t) pages_in_use, segments_mapped, large_cached;
@@ -305,35 +306,15 @@ RC_SLOW_PATH static void debug_check_free(void *p, size_t size)
 }
 
 /* ------------------------------------------------------------------------
- * Page lists (owner)
+ * Lists (base/list.h): the nodes behind the links
  * ---------------------------------------------------------------------- */
-static void list_push_back(arena_page_t **first, arena_page_t **last, arena_page_t *pg)
-{
-    pg->next = NULL;
-    pg->prev = *last;
-    if (*last)
-        (*last)->next = pg;
-    else
-        *first = pg;
-    *last = pg;
-}
-
-static void list_remove(arena_page_t **first, arena_page_t **last, arena_page_t *pg)
-{
-    if (pg->prev)
-        pg->prev->next = pg->next;
-    else
-        *first = pg->next;
-    if (pg->next)
-        pg->next->prev = pg->prev;
-    else if (last)
-        *last = pg->prev;
-    pg->prev = pg->next = NULL;
-}
+static inline arena_page_t *page_at(rc_dlink_t *l) { return RC_DLIST_ENTRY(l, arena_page_t, link); }
+static inline arena_segment_t *segment_at(rc_dlink_t *l) { return RC_DLIST_ENTRY(l, arena_segment_t, link); }
+static inline arena_heap_t *heap_at(rc_dlink_t *l) { return RC_DLIST_ENTRY(l, arena_heap_t, reg); }
 
 static void queue_reset_current(arena_class_t *c)
 {
-    c->page = c->first ? c->first : &page_empty;
+    c->page = c->queue.first ? page_at(c->queue.first) : &page_empty;
 }
 
 /* Takes back the blocks other threads freed into PG: one exchange. */
@@ -399,24 +380,15 @@ static void segment_unmap(arena_segment_t *seg)
 static void segment_release(arena_heap_t *h, arena_segment_t *seg)
 {
     for (size_t i = 1; i < ARENA_SEGMENT_PAGES; i++)
-        list_remove(&h->free_pages, NULL, &seg->pages[i]);
-    if (seg->prev)
-        seg->prev->next = seg->next;
-    else
-        h->segments = seg->next;
-    if (seg->next)
-        seg->next->prev = seg->prev;
+        rc_dlist_remove(&h->free_pages, &seg->pages[i].link);
+    rc_dlist_remove(&h->segments, &seg->link);
     h->nsegments--;
     segment_unmap(seg);
 }
 
 static void segment_link(arena_heap_t *h, arena_segment_t *seg)
 {
-    seg->prev = NULL;
-    seg->next = h->segments;
-    if (h->segments)
-        h->segments->prev = seg;
-    h->segments = seg;
+    rc_dlist_push_front(&h->segments, &seg->link);
     h->nsegments++;
     /* Relaxed: only the owner compares seg->heap with itself, and it wrote
      * it; other threads only need "not me". */
@@ -425,11 +397,7 @@ static void segment_link(arena_heap_t *h, arena_segment_t *seg)
 
 static void free_page_push(arena_heap_t *h, arena_page_t *pg)
 {
-    pg->prev = NULL;
-    pg->next = h->free_pages;
-    if (h->free_pages)
-        h->free_pages->prev = pg;
-    h->free_pages = pg;
+    rc_dlist_push_front(&h->free_pages, &pg->link);
 }
 
 /* Whether segments ask for transparent huge pages: RC_ARENA_HUGEPAGES,
@@ -496,7 +464,7 @@ static void page_empty_out(arena_heap_t *h, arena_page_t *pg)
         c->nempty++;
         return;
     }
-    list_remove(&c->first, &c->last, pg);
+    rc_dlist_remove(&c->queue, &pg->link);
     queue_reset_current(c);
     page_retire(h, pg);
 }
@@ -512,9 +480,9 @@ static void page_unkeep(arena_class_t *c, arena_page_t *pg)
 /* Moves PG from its class's full list back to the queue (tail). */
 static void page_unfull(arena_class_t *c, arena_page_t *pg)
 {
-    list_remove(&c->full_first, &c->full_last, pg);
+    rc_dlist_remove(&c->full, &pg->link);
     pg->full = 0;
-    list_push_back(&c->first, &c->last, pg);
+    rc_dlist_push_back(&c->queue, &pg->link);
     queue_reset_current(c);
 }
 
@@ -525,11 +493,11 @@ static void page_place(arena_heap_t *h, arena_page_t *pg)
     pg->kept_empty = 0;
     if (pg->free != NULL || pg->capacity < pg->reserved) {
         pg->full = 0;
-        list_push_back(&c->first, &c->last, pg);
+        rc_dlist_push_back(&c->queue, &pg->link);
         queue_reset_current(c);
     } else {
         pg->full = 1;
-        list_push_back(&c->full_first, &c->full_last, pg);
+        rc_dlist_push_back(&c->full, &pg->link);
     }
 }
 
@@ -581,9 +549,10 @@ static unsigned adopt_abandoned(arena_heap_t *h, bool all)
     unsigned n = 0;
     while (at_load_relaxed(&abandoned_count) != 0) {
         pthread_mutex_lock(&abandoned_lock);
-        arena_segment_t *seg = abandoned;
-        if (seg) {
-            abandoned = seg->next;
+        arena_segment_t *seg = NULL;
+        if (abandoned.first) {
+            seg = segment_at(abandoned.first);
+            rc_dlist_remove(&abandoned, &seg->link);
             at_fetch_sub_relaxed(&abandoned_count, 1);
         }
         pthread_mutex_unlock(&abandoned_lock);
@@ -630,9 +599,10 @@ static void heap_abandon(arena_heap_t *h)
 {
     tl_heap = &heap_empty;     /* frees from later destructors are remote */
     large_cache_release(h);
-    arena_segment_t *seg = h->segments;
-    while (seg) {
-        arena_segment_t *next = seg->next;
+    rc_dlink_t *l = h->segments.first;
+    while (l) {
+        arena_segment_t *seg = segment_at(l);
+        l = l->next;                         /* before seg moves to abandoned or is unmapped */
         for (size_t i = 1; i < ARENA_SEGMENT_PAGES; i++) {
             arena_page_t *pg = &seg->pages[i];
             if (!pg->in_use)
@@ -647,21 +617,14 @@ static void heap_abandon(arena_heap_t *h)
             /* Relaxed: publication to the adopter is by abandoned_lock. */
             at_store_relaxed(&seg->heap, NULL);
             pthread_mutex_lock(&abandoned_lock);
-            seg->next = abandoned;
-            abandoned = seg;
+            rc_dlist_push_front(&abandoned, &seg->link);
             at_fetch_add_relaxed(&abandoned_count, 1);
             pthread_mutex_unlock(&abandoned_lock);
         }
-        seg = next;
     }
     pthread_mutex_lock(&heaps_lock);
     heap_fold_stats(h);
-    if (h->reg_prev)
-        h->reg_prev->reg_next = h->reg_next;
-    else
-        heaps = h->reg_next;
-    if (h->reg_next)
-        h->reg_next->reg_prev = h->reg_prev;
+    rc_dlist_remove(&heaps, &h->reg);
     nheaps--;
     pthread_mutex_unlock(&heaps_lock);
     _alloc_os_unmap(h, (sizeof *h + ALLOC_OS_PAGE - 1) & ~(size_t)(ALLOC_OS_PAGE - 1));
@@ -683,10 +646,7 @@ static arena_heap_t *heap_get(void)
     if (pthread_setspecific(exit_key, h) != 0)
         _alloc_fatal("pthread_setspecific failed: cannot track thread exit");
     pthread_mutex_lock(&heaps_lock);
-    h->reg_next = heaps;
-    if (heaps)
-        heaps->reg_prev = h;
-    heaps = h;
+    rc_dlist_push_front(&heaps, &h->reg);
     nheaps++;
     pthread_mutex_unlock(&heaps_lock);
     tl_heap = h;
@@ -703,9 +663,10 @@ static void heap_validate(arena_heap_t *h)
     for (unsigned ci = 0; ci < ARENA_CLASSES; ci++) {
         arena_class_t *c = &h->cls[ci];
         uint32_t kept = 0;
-        if (c->page != (c->first ? c->first : &page_empty))
+        if (c->page != (c->queue.first ? page_at(c->queue.first) : &page_empty))
             _alloc_fatal("internal: class %u: current page is not the queue head", ci);
-        for (arena_page_t *pg = c->first; pg; pg = pg->next, listed++) {
+        for (rc_dlink_t *l = c->queue.first; l; l = l->next, listed++) {
+            arena_page_t *pg = page_at(l);
             if (!pg->in_use || pg->full || pg->cls != ci || at_load_relaxed(&segment_of(pg)->heap) != h)
                 _alloc_fatal("internal: class %u: bad page %p in the queue", ci, (void *)pg);
             kept += pg->kept_empty;
@@ -714,15 +675,18 @@ static void heap_validate(arena_heap_t *h)
         }
         if (kept != c->nempty || kept > ARENA_KEEP_EMPTY)
             _alloc_fatal("internal: class %u: %u kept-empty pages, count says %u", ci, kept, c->nempty);
-        for (arena_page_t *pg = c->full_first; pg; pg = pg->next, listed++)
+        for (rc_dlink_t *l = c->full.first; l; l = l->next, listed++) {
+            arena_page_t *pg = page_at(l);
             if (!pg->in_use || !pg->full || pg->cls != ci || pg->kept_empty)
                 _alloc_fatal("internal: class %u: bad page %p in the full list", ci, (void *)pg);
+        }
     }
-    for (arena_page_t *pg = h->free_pages; pg; pg = pg->next, free_listed++)
-        if (pg->in_use)
-            _alloc_fatal("internal: page %p in use but on the free-page list", (void *)pg);
+    for (rc_dlink_t *l = h->free_pages.first; l; l = l->next, free_listed++)
+        if (page_at(l)->in_use)
+            _alloc_fatal("internal: page %p in use but on the free-page list", (void *)page_at(l));
     uint32_t nseg = 0;
-    for (arena_segment_t *seg = h->segments; seg; seg = seg->next, nseg++) {
+    for (rc_dlink_t *l = h->segments.first; l; l = l->next, nseg++) {
+        arena_segment_t *seg = segment_at(l);
         uint32_t used = 0;
         for (size_t i = 1; i < ARENA_SEGMENT_PAGES; i++)
             used += seg->pages[i].in_use;
@@ -770,45 +734,46 @@ RC_SLOW_PATH static void *malloc_small_slow(size_t size)
         /* 1. The queue: each page there has free blocks, remote frees or
          *    room to carve; a page with none of these goes to the full list. */
         arena_page_t *pg;
-        while ((pg = c->first) != NULL) {
+        while (c->queue.first != NULL) {
+            pg = page_at(c->queue.first);
             if (pg->free == NULL)
                 page_collect_remote(pg);
             if (pg->free != NULL || pg->capacity < pg->reserved) {
                 b = page_take_block(c, pg);
                 goto done;
             }
-            list_remove(&c->first, &c->last, pg);
+            rc_dlist_remove(&c->queue, &pg->link);
             page_unkeep(c, pg);
             pg->full = 1;
-            list_push_back(&c->full_first, &c->full_last, pg);
+            rc_dlist_push_back(&c->full, &pg->link);
         }
         queue_reset_current(c);
         /* 2. A few full pages, oldest first, for remote frees; those that
          *    stay full rotate to the back. */
-        for (int i = 0; i < ARENA_FULL_SCAN && c->full_first != NULL; i++) {
-            pg = c->full_first;
-            list_remove(&c->full_first, &c->full_last, pg);
+        for (int i = 0; i < ARENA_FULL_SCAN && c->full.first != NULL; i++) {
+            pg = page_at(c->full.first);
+            rc_dlist_remove(&c->full, &pg->link);
             if (page_collect_remote(pg) != 0) {
                 pg->full = 0;
-                list_push_back(&c->first, &c->last, pg);
+                rc_dlist_push_back(&c->queue, &pg->link);
                 if (pg->used == 0)          /* c->page is the sentinel here */
                     page_empty_out(h, pg);
             } else {
-                list_push_back(&c->full_first, &c->full_last, pg);
+                rc_dlist_push_back(&c->full, &pg->link);
             }
         }
-        if (c->first != NULL)
+        if (c->queue.first != NULL)
             continue;
         /* 3. A fresh page from the heap's segments, from an adopted
          *    segment, or from a new segment. */
-        if (h->free_pages == NULL && adopt_abandoned(h, false) != 0)
+        if (rc_dlist_is_empty(&h->free_pages) && adopt_abandoned(h, false) != 0)
             continue;
         if (rc_cfg_debug)
             heap_validate(h);
-        if (h->free_pages == NULL && !segment_new(h))
+        if (rc_dlist_is_empty(&h->free_pages) && !segment_new(h))
             return NULL;
-        pg = h->free_pages;
-        list_remove(&h->free_pages, NULL, pg);
+        pg = page_at(h->free_pages.first);
+        rc_dlist_remove(&h->free_pages, &pg->link);
         segment_of(pg)->used_pages++;
         at_fetch_add_relaxed(&pages_in_use, 1);
         pg->block_size = class_size[ci];
@@ -820,7 +785,7 @@ RC_SLOW_PATH static void *malloc_small_slow(size_t size)
         pg->in_use = 1;
         pg->full = 0;
         pg->kept_empty = 0;
-        list_push_back(&c->first, &c->last, pg);
+        rc_dlist_push_back(&c->queue, &pg->link);
     }
 done:
     bump(&c->allocs, 1);
@@ -991,31 +956,32 @@ void alloc_arena_collect(void)
     for (unsigned ci = 0; ci < ARENA_CLASSES; ci++) {
         arena_class_t *c = &h->cls[ci];
         /* Full pages first: the ones with remote frees rejoin the queue. */
-        arena_page_t *pg = c->full_first, *next;
-        for (; pg != NULL; pg = next) {
-            next = pg->next;
+        rc_dlink_t *l, *next;
+        for (l = c->full.first; l != NULL; l = next) {
+            arena_page_t *pg = page_at(l);
+            next = l->next;
             if (page_collect_remote(pg) != 0)
                 page_unfull(c, pg);
         }
         /* Then every queued page: collect; every empty one is retired, the
          * kept ones and the current one too. */
-        for (pg = c->first; pg != NULL; pg = next) {
-            next = pg->next;
+        for (l = c->queue.first; l != NULL; l = next) {
+            arena_page_t *pg = page_at(l);
+            next = l->next;
             page_collect_remote(pg);
             if (pg->used == 0) {
                 page_unkeep(c, pg);
-                list_remove(&c->first, &c->last, pg);
+                rc_dlist_remove(&c->queue, &pg->link);
                 queue_reset_current(c);
                 page_retire(h, pg);
             }
         }
     }
     /* Unmap every empty segment, the last one too. */
-    arena_segment_t *seg = h->segments, *snext;
-    for (; seg != NULL; seg = snext) {
-        snext = seg->next;
-        if (seg->used_pages == 0)
-            segment_release(h, seg);
+    for (rc_dlink_t *l = h->segments.first, *next; l != NULL; l = next) {
+        next = l->next;
+        if (segment_at(l)->used_pages == 0)
+            segment_release(h, segment_at(l));
     }
     if (rc_cfg_debug)
         heap_validate(h);
@@ -1035,7 +1001,8 @@ void alloc_arena_stats(alloc_stats_t *out)
     lallocs = dead_large_allocs;
     lfrees = dead_large_frees;
     lbytes = dead_large_bytes;
-    for (arena_heap_t *h = heaps; h != NULL; h = h->reg_next) {
+    for (rc_dlink_t *l = heaps.first; l != NULL; l = l->next) {
+        arena_heap_t *h = heap_at(l);
         for (unsigned c = 0; c < ARENA_CLASSES; c++) {
             allocs[c] += at_load_relaxed(&h->cls[c].allocs);
             frees[c] += at_load_relaxed(&h->cls[c].frees);

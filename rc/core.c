@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "base/fatal.h"
+#include "base/list.h"
 #include "rc/rc.h"
 
 #ifdef RC_INJECT_SLOWDOWN_BIASED_OWNER
@@ -30,7 +31,7 @@ RC_ATOMIC(uint64_t) _rc_inject_sink;     /* see rc/strategy/biased.h */
 _Thread_local rc_thread_t *_rc_thread_tls;
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static rc_thread_t *registry_head;           /* under registry_lock */
+static rc_dlist_t registry;                  /* of rc_thread_t, under registry_lock */
 static uint64_t next_thread_id = 1;          /* under registry_lock */
 static uint64_t exited_allocated, exited_freed;  /* under registry_lock */
 static pthread_key_t thread_key;
@@ -66,12 +67,7 @@ static void thread_exit(void *arg)
     pthread_mutex_lock(&registry_lock);
     exited_allocated += at_load_relaxed(&t->objs_allocated);
     exited_freed += at_load_relaxed(&t->objs_freed);
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        registry_head = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
+    rc_dlist_remove(&registry, &t->link);
     pthread_mutex_unlock(&registry_lock);
     _rc_thread_tls = NULL;
     free(t);
@@ -91,10 +87,7 @@ RC_SLOW_PATH rc_thread_t *_rc_thread_create_slow(void)
         rc_fatal("out of memory creating a thread record");
     pthread_mutex_lock(&registry_lock);
     t->id = next_thread_id++;
-    t->next = registry_head;
-    if (registry_head)
-        registry_head->prev = t;
-    registry_head = t;
+    rc_dlist_push_front(&registry, &t->link);
     pthread_mutex_unlock(&registry_lock);
     if (pthread_setspecific(thread_key, t) != 0)
         rc_fatal("pthread_setspecific failed: cannot track thread exit");
@@ -108,7 +101,8 @@ rc_stats_t rc_stats_get(void)
     pthread_mutex_lock(&registry_lock);
     s.allocated = exited_allocated;
     s.freed = exited_freed;
-    for (rc_thread_t *t = registry_head; t; t = t->next) {
+    for (rc_dlink_t *l = registry.first; l; l = l->next) {
+        rc_thread_t *t = RC_DLIST_ENTRY(l, rc_thread_t, link);
         s.allocated += at_load_relaxed(&t->objs_allocated);
         s.freed += at_load_relaxed(&t->objs_freed);
         s.threads++;

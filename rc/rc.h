@@ -29,6 +29,7 @@
 #include "base/atomic.h"
 #include "base/compiler.h"
 #include "base/config.h"
+#include "base/list.h"
 
 /* ------------------------------------------------------------------------
  * The count word (plain and atomic; the layout every strategy reports in)
@@ -66,7 +67,7 @@ _Static_assert(((uint64_t)INT64_MAX + 1) == RC_REFCNT_IMMORTAL_BIT, "saturation:
  * process totals first). Counters have a single writer, the owning thread:
  * relaxed load + relaxed store, read by rc_stats_get with relaxed loads. */
 typedef struct rc_thread {
-    struct rc_thread *prev, *next;       /* registry list, under its lock */
+    rc_dlink_t link;                      /* on the registry, under its lock */
     uint64_t id;                          /* unique for the process, never reused */
     RC_ATOMIC(uint64_t) objs_allocated;   /* owner-written */
     RC_ATOMIC(uint64_t) objs_freed;       /* owner-written */
