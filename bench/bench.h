@@ -114,8 +114,9 @@ typedef struct bench_strategy {
 } bench_strategy_t;
 
 /* The peers (bench/peers/, one file each):
- *   none        no counting at all: the allocator alone (alloc_pairs),
- *               the harness alone (empty), and the same binary trees made
+ *   none        no counting at all: the allocator alone (alloc_pairs, and
+ *               the lifo, batch and prodcons patterns per size), the
+ *               harness alone (empty), and the same binary trees made
  *               with malloc and freed with free on each allocator, the
  *               floor any counting strategy stands on;
  *   shared_ptr  C++ std::shared_ptr (make_shared): trees and hand-off;
@@ -123,6 +124,10 @@ typedef struct bench_strategy {
  *   cpython-gc  Debian's python3 running gc.collect() on the gc_pause heap.
  */
 extern const bench_strategy_t bench_none_peer, bench_shared_ptr_peer, bench_boehm_peer, bench_cpython_gc_peer;
+
+/* The allocator alone (bench/workloads/alloc.c, not compiled per
+ * strategy): alloc_{lifo,batch,prodcons}_SIZE, a family of the none peer. */
+extern const bench_family_t bench_alloc_family;
 
 /* Every strategy built (RC_FOR_EACH_STRATEGY order), then the peers. */
 extern const bench_strategy_t *const bench_strategies[];

@@ -247,7 +247,7 @@ Options parse(int &argc, char **argv)
         } else if (flag == "--workloads") {
             o.workloads = split(need());
             for (const auto &s : o.workloads)
-                if (!contains(all_workloads, s) && s != "gc_pause")
+                if (!contains(all_workloads, s) && s != "gc_pause" && s != "alloc")
                     usage_error(flag, "unknown workload '" + s + "' (have: " + join(all_workloads) + ")");
         } else if (flag == "--threads") {
             threads_set = true;
@@ -367,7 +367,8 @@ bool wanted(const Options &o, const std::string &workload)
 {
     if (contains(o.workloads, workload))
         return true;
-    return workload.rfind("gc_pause_", 0) == 0 && contains(o.workloads, "gc_pause");
+    return (workload.rfind("gc_pause_", 0) == 0 && contains(o.workloads, "gc_pause")) ||
+           (workload.rfind("alloc_", 0) == 0 && contains(o.workloads, "alloc"));
 }
 
 // The cases the flags select, in report order.

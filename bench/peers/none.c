@@ -8,7 +8,10 @@
  *   tree         the binary trees of rcbench's `tree` made of 24-byte
  *                structs (bench/peers/ptree.h) with malloc and freed with
  *                free, on each allocator.
- * Threading: as for every workload (bench/bench.h); nothing shared.
+ * and a second family, the allocator patterns (alloc_lifo_SIZE,
+ * alloc_batch_SIZE, alloc_prodcons_SIZE: bench/workloads/alloc.c).
+ * Threading: as for every workload (bench/bench.h); nothing shared in this
+ * family (alloc_prodcons pairs its threads through rings).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -103,5 +106,5 @@ const bench_strategy_t bench_none_peer = {
     .name = "none",
     .gc_figures = bench_no_collections,
     .peer = true,
-    .families = { &none_family },
+    .families = { &none_family, &bench_alloc_family },
 };
