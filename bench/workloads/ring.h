@@ -1,17 +1,20 @@
 /* bench/workloads/ring.h — the bounded single-producer single-consumer
- * ring that hands work from one thread of a pair to the other
- * (alloc_prodcons's blocks); its users differ only in their policy
- * (bench_ring_policy_t).
+ * ring that hands work from one thread of a pair to the other (handoff's
+ * tuples, alloc_prodcons's blocks): one ring, whose users differ only in
+ * their policy (bench_ring_policy_t).
  *
  * Indices count items; slot i % BENCH_RING_SLOTS holds item i. Each side
  * publishes its own index every `publish` items and before it waits (and,
- * by bench_ring_publish_*, at the end of its run). alloc_prodcons
+ * by bench_ring_publish_*, at the end of its run). handoff runs in
+ * lockstep, as the shared_ptr peer's ring does (its versus table compares
+ * the two): every index published at once, the partner's read before
+ * every item, 64 tight spins before a waiting side detaches. alloc_prodcons
  * publishes every 64 and reads its partner's index only when the ring
  * looks full (producer) or empty (consumer), so the ring's own cache-line
  * traffic stays a small part of what it measures, the allocator's remote
  * free (the block itself still crosses from one core to the other); it
- * spins with rc_cpu_relax, then yields. A side may instead park while it
- * waits (a hook of its policy).
+ * spins with rc_cpu_relax, then yields. A detached side holds neither the
+ * GIL nor a collection.
  * Threading: one producer and one consumer per ring; each side keeps its
  * private view (bench_ring_end_t) on its own stack. Not compiled per
  * strategy (base/ only).
