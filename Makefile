@@ -34,9 +34,11 @@ gate-baseline: deps build-release
 gate-trial: deps build-release
 	./tools/gate-trial.sh 10
 
-# The allocators alone, and the cycle detector against CPython's gc.
+# Selections of the suite: the allocators alone (the none peer's alloc_*
+# workloads, every allocator); and the cycle detector against CPython's gc.
 bench-alloc: deps build-release
-	./build/release/bench/rcbench-alloc --csv build/release/rcbench-alloc.csv
+	./build/release/bench/rcbench --strategies=none --workloads=alloc --csv=build/release/rcbench-alloc.csv \
+	    $(RCBENCH_FLAGS)
 bench-gc: deps build-release
 	./build/release/bench/rcbench-gc
 
