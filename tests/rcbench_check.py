@@ -100,7 +100,7 @@ def main():
         if r["peer"] != want_peer:
             fail(f"{csv_path}:{n}: {name}: peer '{r['peer']}', expected '{want_peer}'")
         if r["workload"].startswith("gc_pause_"):
-            size = {"10k": 10000, "100k": 100000, "1m": 1000000}[r["workload"][len("gc_pause_"):]]
+            size = {"10k": 10000, "100k": 100000, "300k": 300000, "1m": 1000000}[r["workload"][len("gc_pause_"):]]
             if not r["gc_tracked"] or int(r["gc_tracked"]) < size:
                 fail(f"{csv_path}:{n}: {name}: gc_tracked '{r['gc_tracked']}' for a heap of {size}")
     missing = [b for b in listed if b not in seen]

@@ -129,6 +129,7 @@ static uint64_t cpy_tracked(void *ctx) { return ((cpy_ctx_t *)ctx)->tracked; }
 
 static void *cpy_10k(const bench_params_t *p, unsigned t) { (void)p, (void)t; return cpy_setup(10000); }
 static void *cpy_100k(const bench_params_t *p, unsigned t) { (void)p, (void)t; return cpy_setup(100000); }
+static void *cpy_300k(const bench_params_t *p, unsigned t) { (void)p, (void)t; return cpy_setup(300000); }
 static void *cpy_1m(const bench_params_t *p, unsigned t) { (void)p, (void)t; return cpy_setup(1000000); }
 
 static const bench_workload_t cpython_w[] = {
@@ -136,6 +137,8 @@ static const bench_workload_t cpython_w[] = {
       .setup = cpy_10k, .run = cpy_run, .teardown = cpy_teardown },
     { .name = "gc_pause_100k", .op = "gc.collect(), 100k live containers", .max_threads = 1, .ops_per_iter = 1,
       .setup = cpy_100k, .run = cpy_run, .teardown = cpy_teardown },
+    { .name = "gc_pause_300k", .op = "gc.collect(), 300k live containers", .max_threads = 1, .ops_per_iter = 1,
+      .setup = cpy_300k, .run = cpy_run, .teardown = cpy_teardown },
     { .name = "gc_pause_1m", .op = "gc.collect(), 1M live containers", .max_threads = 1, .ops_per_iter = 1,
       .setup = cpy_1m, .run = cpy_run, .teardown = cpy_teardown },
 };

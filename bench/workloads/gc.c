@@ -3,11 +3,11 @@
  *   cyclic           clusters of 8 nodes, rings and graphs in turn,
  *                    dropped: garbage only the cycle detector frees, at
  *                    its default thresholds;
- *   gc_pause_10k/100k/1m  one full collection of a live heap of that many
- *                    containers (a list holding n - 1 lists, every 8th
- *                    holding itself; the cpython-gc peer builds the same in
- *                    CPython): one op is one collection, so ns per op is
- *                    the pause.
+ *   gc_pause_N       one full collection of a live heap of N = 10k,
+ *                    100k, 300k or 1m containers (a list holding N - 1
+ *                    lists, every 8th holding itself; the cpython-gc peer
+ *                    builds the same in CPython): one op is one
+ *                    collection, so ns per op is the pause.
  * Threading: bench/workloads/workloads.h; gc_pause is single-threaded.
  */
 #include "bench/gcheap.h"
@@ -55,6 +55,7 @@ static void *heap_new(uint64_t n) { return bench_gc_heap_new(n, must); }
 
 static void *heap_10k(const bench_params_t *p, unsigned t) { (void)p, (void)t; return heap_new(10000); }
 static void *heap_100k(const bench_params_t *p, unsigned t) { (void)p, (void)t; return heap_new(100000); }
+static void *heap_300k(const bench_params_t *p, unsigned t) { (void)p, (void)t; return heap_new(300000); }
 static void *heap_1m(const bench_params_t *p, unsigned t) { (void)p, (void)t; return heap_new(1000000); }
 
 static uint64_t gc_pause(void *ctx, unsigned thread, uint64_t n)
@@ -80,6 +81,8 @@ static const bench_workload_t gc_w[] = {
       .setup = heap_10k, .run = gc_pause, .teardown = heap_free },
     { .name = "gc_pause_100k", .op = "full collection, 100k live containers", .max_threads = 1, .ops_per_iter = 1,
       .setup = heap_100k, .run = gc_pause, .teardown = heap_free },
+    { .name = "gc_pause_300k", .op = "full collection, 300k live containers", .max_threads = 1, .ops_per_iter = 1,
+      .setup = heap_300k, .run = gc_pause, .teardown = heap_free },
     { .name = "gc_pause_1m", .op = "full collection, 1M live containers", .max_threads = 1, .ops_per_iter = 1,
       .setup = heap_1m, .run = gc_pause, .teardown = heap_free },
 };
