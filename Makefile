@@ -35,12 +35,15 @@ gate-trial: deps build-release
 	./tools/gate-trial.sh 10
 
 # Selections of the suite: the allocators alone (the none peer's alloc_*
-# workloads, every allocator); and the cycle detector against CPython's gc.
+# workloads, every allocator); and the cycle detector against CPython's gc
+# (full collections, gc_pause_*, beside the cpython-gc peer; young
+# collections, gc_young), every strategy, on the arena.
 bench-alloc: deps build-release
 	./build/release/bench/rcbench --strategies=none --workloads=alloc --csv=build/release/rcbench-alloc.csv \
 	    $(RCBENCH_FLAGS)
 bench-gc: deps build-release
-	./build/release/bench/rcbench-gc
+	./build/release/bench/rcbench --workloads=gc_pause,gc_young --allocators=arena --threads=1 \
+	    --csv=build/release/rcbench-gc.csv $(RCBENCH_FLAGS)
 
 test: deps $(addprefix test-,$(TEST_PRESETS))
 	@echo "rcbench: all test presets passed: $(TEST_PRESETS)"

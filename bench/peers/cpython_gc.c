@@ -1,5 +1,5 @@
 /* bench/peers/cpython_gc.c — the `cpython-gc` peer: Debian's python3
- * builds the gc_pause heap (bench/gcheap.h gives the shape) and times
+ * builds the gc_pause heap (bench/workloads/gc.c gives the shape) and times
  * gc.collect() on it; this side asks for collections over a pipe and
  * reports CPython's own timings (self_ns), so the pipe is not timed.
  * python is spawned without a shell (posix_spawn), isolated (-I), on
@@ -21,12 +21,12 @@
 #include "bench/bench.h"
 #include "rc/rc.h"
 
-/* The heap of bench/gcheap.h, in Python: a list of n - 1 lists,
- * every 8th holding itself (a live cycle), so n tracked containers plus
- * the interpreter's own. Then, per line "K" on stdin, K full collections,
- * answered with their total ns on stdout (perf_counter_ns around each
- * gc.collect(), as rcbench-gc does). Anything found unreachable is a
- * broken heap: exit 3. */
+/* gc_pause's heap (bench/workloads/gc.c), in Python: a list of n - 1
+ * lists, every 8th holding itself (a live cycle), so n tracked containers
+ * plus the interpreter's own. Then, per line "K" on stdin, K full
+ * collections, answered with their total ns on stdout (perf_counter_ns
+ * around each gc.collect()). Anything found unreachable is a broken heap:
+ * exit 3. */
 static const char cpython_gc_script[] =
     "import gc, sys, time\n"
     "n = int(sys.argv[1])\n"
