@@ -181,7 +181,7 @@ Options parse(int &argc, char **argv)
     std::vector<std::string> all_allocators = split(alloc_backend_names());
 
     int out = 1;
-    bool threads_set = false, seed_set = false, reps_set = false, interleave_set = false;
+    bool threads_set = false, seed_set = false, reps_set = false, interleave_set = false, min_time_set = false;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i], flag = a, value;
         bool has_value = false;
@@ -317,6 +317,12 @@ Options parse(int &argc, char **argv)
                 (!has_value || value.empty() || !(std::strtod(value.c_str(), &end) >= 0) || *end ||
                  std::strtod(value.c_str(), nullptr) > 3600))   // (1e400 parses as infinity)
                 usage_error(flag, "'" + value + "' is not a time in seconds (0 to 3600)");
+            if (flag == "--benchmark_min_time") {
+                o.min_time = std::strtod(value.c_str(), nullptr);
+                min_time_set = true;
+            }
+            if (flag == "--benchmark_min_warmup_time")
+                o.warmup_set = true;
             if (flag == "--benchmark_time_unit" && value != "ns" && value != "us" && value != "ms" && value != "s")
                 usage_error(flag, "'" + value + "' is not ns, us, ms or s");
             if (flag == "--benchmark_out_format" && value != "json" && value != "console" && value != "csv")
@@ -332,6 +338,8 @@ Options parse(int &argc, char **argv)
         o.repetitions = o.quick ? 1 : 3;
     if (!interleave_set)
         o.interleave = !o.quick;
+    if (!min_time_set)
+        o.min_time = o.quick ? 0.002 : 0.05;
     if (!seed_set)
         o.seed = (unsigned long)std::time(nullptr);
     if (o.strategies.empty())

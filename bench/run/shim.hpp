@@ -32,6 +32,8 @@ struct Options {
     bool isolate = true;                 // every repetition in a fresh worker process
     unsigned repetitions = 3;            // --benchmark_repetitions, as the orchestrator reads it
     bool interleave = true;              // --benchmark_enable_random_interleaving
+    double min_time = 0.05;              // --benchmark_min_time (0.002 with --quick)
+    bool warmup_set = false;             // --benchmark_min_warmup_time given
     double timeout_s = 300;              // --timeout: a worker's time limit per repetition
     unsigned long seed = 0;              // --seed: the interleaving's order (0: from the clock)
 };
