@@ -63,7 +63,8 @@ _Static_assert(RC_SMALL_INT_MIN <= 0 && RC_SMALL_INT_MAX >= 0,
  * MADV_HUGEPAGE; honoured where THP is "always" or "madvise", as on
  * Debian 12). A walk over a heap that does not fit the TLB's reach with
  * 4 KiB pages misses it on nearly every object; the cycle detector walks
- * the whole heap. Measured with rcbench-gc --reps 5, three runs each way
+ * the whole heap. Measured with rcbench-gc (since merged into rcbench's
+ * gc_pause_* workloads) --reps 5, three runs each way
  * alternating (ns per object of a full collection, plain): 100k objects
  * 11.0-14.0 -> 7.8-11.4, 1M objects 16.7-19.9 -> 11.1-12.4. The cost: a segment's
  * first touch maps 2 MiB at once, so resident memory grows by up to
@@ -79,7 +80,8 @@ _Static_assert(RC_SMALL_INT_MIN <= 0 && RC_SMALL_INT_MAX >= 0,
 #endif
 /* Empty pages a class keeps rather than returning them to their segment (a
  * hedge against retiring and re-taking a page on every batch). Not tuned:
- * rcbench-alloc --patterns batch --sizes 64,256 --backends arena, built
+ * rcbench-alloc (now rcbench's alloc_batch_* workloads) --patterns batch
+ * --sizes 64,256 --backends arena, built
  * with -DRC_ARENA_KEEP_EMPTY=0 and run alternately with the default three
  * times, showed no difference beyond the noise (4.2-6.8 ns either way). */
 #ifndef RC_ARENA_KEEP_EMPTY

@@ -227,7 +227,8 @@ static inline void visit_decref(rc_obj_t *child, void *arg)
 /* Calls visit on every child of o. The object model's own containers are
  * walked here, inline, so the visit (a constant at each call site) is
  * inlined too; other types go through their traverse. Measured with
- * callgrind (deterministic; `valgrind --tool=callgrind rcbench-gc --sizes
+ * callgrind (deterministic; with the retired rcbench-gc, `valgrind
+ * --tool=callgrind rcbench-gc --sizes
  * 100000 --reps 3 --churn 1 --python none`, inclusive cost of the four
  * gc_*_collect): 96 -> 78 instructions per object of a full collection.
  * Wall time moved less than this machine's noise. */

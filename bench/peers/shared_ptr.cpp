@@ -1,7 +1,8 @@
 // bench/peers/shared_ptr.cpp — the std::shared_ptr peer (bench/bench.h):
 // rcbench's `tree` and `handoff` written as a C++ programmer writes them,
 // with std::make_shared, so operator new, i.e. the process's malloc
-// (glibc's). C++ by nature; the only C++ besides bench/shim.cpp.
+// (glibc's). C++ by nature, as the Google Benchmark glue (bench/cli.cpp,
+// bench/run/*.cpp) is.
 //
 //   tree     the binary trees of rcbench's `tree` (bottom-up, level by
 //            level), nodes holding shared_ptrs to their children; the

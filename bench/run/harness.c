@@ -1,5 +1,5 @@
-/* bench/harness.c — one benchmark run on pinned threads, and the
- * machine's calibration (see bench/harness.h).
+/* bench/run/harness.c — one benchmark run on pinned threads, and the
+ * machine's calibration (see bench/run/harness.h).
  *
  * Workers wait for a command (run a chunk, probe, ping-pong) by watching a
  * generation counter; the driver bumps it with a release store after

@@ -242,7 +242,7 @@ void Reporter::add(const Run &r)
 }
 
 // --icount: each single-thread case once, outside Google Benchmark, its
-// kernel counted by callgrind (bench/harness.c); one line per case for
+// kernel counted by callgrind (bench/run/harness.c); one line per case for
 // tools/rcbench-icount: "icount NAME OPS".
 int icount(const std::vector<Case> &cases, const Options &o)
 {
