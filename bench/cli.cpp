@@ -138,12 +138,10 @@ bool same_file(const std::string &a, const std::string &b)
 
 const char *const kUsage =
     "usage: rcbench [options] [Google Benchmark flags]\n"
-    "  --strategies=LIST   plain,atomic,biased,deferred, and the peers: none (no counting:\n"
-    "                      malloc/free trees, alloc_pairs, empty), shared_ptr (trees, handoff),\n"
-    "                      boehm (trees), cpython-gc (gc_pause); default all. A peer with an\n"
-    "                      allocator of its own (shared_ptr: glibc, boehm, cpython-gc) runs\n"
-    "                      once whatever --allocators says\n"
-    "  --allocators=LIST   arena,glibc,jemalloc,mimalloc,tcmalloc (what this build has); default all\n"
+    "  --strategies=LIST   @STRATEGIES@, and the peers (what users run\n"
+    "                      today): @PEERS@; default all. A peer with an\n"
+    "                      allocator of its own runs once whatever --allocators says\n"
+    "  --allocators=LIST   @ALLOCATORS@ (what this build has); default all\n"
     "  --workloads=LIST    workload names (gc_pause: every heap size; alloc: every alloc_*\n"
     "                      workload); default all\n"
     "  --threads=LIST      thread counts, e.g. 1,2; default 1 and one per core\n"
@@ -167,6 +165,20 @@ const char *const kUsage =
     "Google Benchmark's own flags all work, e.g. --benchmark_filter=REGEX,\n"
     "--benchmark_repetitions=N, --benchmark_enable_random_interleaving=true,\n"
     "--benchmark_out=FILE --benchmark_out_format=json, --benchmark_min_time=SECONDS.\n";
+
+// kUsage with the lists filled in from the tables.
+std::string usage()
+{
+    std::vector<std::string> ours, peers;
+    for (const bench_strategy_t *t : tables())
+        (t->peer ? peers : ours).push_back(t->name);
+    std::string u = kUsage;
+    auto put = [&u](const std::string &key, const std::string &value) { u.replace(u.find(key), key.size(), value); };
+    put("@STRATEGIES@", join(ours));
+    put("@PEERS@", join(peers));
+    put("@ALLOCATORS@", alloc_backend_names());
+    return u;
+}
 
 // Our flags out of argv; what is left goes to Google Benchmark.
 Options parse(int &argc, char **argv)
@@ -203,8 +215,8 @@ Options parse(int &argc, char **argv)
             return value;
         };
         if (flag == "--help" || flag == "-h") {
-            std::fputs(kUsage, stdout);
-            std::exit(0);
+            std::fputs(usage().c_str(), stdout);
+            std::exit(finish_stdout());
         } else if (flag == "--quick" && !has_value) {
             o.quick = true;
         } else if (flag == "--list") {

@@ -51,5 +51,12 @@ $RCBENCH_RUN "$exe" --list=peers | grep -qx none || fail "--list=peers lacks non
 $RCBENCH_RUN "$exe" --list=columns | head -1 | grep -qx workload || fail "--list=columns does not start with workload"
 [ "$($RCBENCH_RUN "$exe" --list=columns | paste -sd, -)" = "$(head -1 "$dir/iso-inproc.csv")" ] || fail "--list=columns is not the CSV header"
 ok "--list=KIND prints each list; columns is the CSV's header"
+# Output that cannot be written is an error (exit 3), not a silent success.
+for args in --list --help; do
+    $RCBENCH_RUN "$exe" $args >/dev/full 2>/dev/null
+    rc=$?
+    [ "$rc" = 3 ] || fail "$args >/dev/full: exit $rc, expected 3"
+done
+ok "--list and --help to a full device exit 3"
 echo "$checks passed, 0 failed"
 [ "$checks" -gt 0 ]
