@@ -37,6 +37,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -49,7 +50,7 @@ namespace {
 
 using Run = benchmark::BenchmarkReporter::Run;
 
-pid_t current_worker;                     // the worker running now, or 0 (for the signal handler)
+volatile sig_atomic_t current_worker;     // the worker running now, or 0 (for kill_worker)
 
 // ---- the worker's side ------------------------------------------------------
 
@@ -170,12 +171,17 @@ Outcome run_worker(const Case &c, const Options &o, int64_t iterations)
         os_error("pipe to a worker");
     std::fflush(stdout);                  // nothing buffered twice
     std::fflush(stderr);
+    const pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
         os_error("fork a worker");
     if (pid == 0) {
         close(out[0]);
         close(err[0]);
+        // A worker outlives no orchestrator (one killed with SIGKILL cannot
+        // kill it): it gets SIGKILL when the parent dies.
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(3);
         worker_main(c, o, iterations, out[1], err[1]);
     }
     current_worker = pid;
@@ -381,15 +387,13 @@ std::vector<Run> aggregates(const std::vector<Run> &runs)
     return out;
 }
 
-extern "C" void kill_worker_and_die(int sig)
+}  // namespace
+
+void kill_worker()
 {
     if (current_worker > 0)
-        kill(current_worker, SIGKILL);
-    std::signal(sig, SIG_DFL);
-    std::raise(sig);
+        kill((pid_t)current_worker, SIGKILL);
 }
-
-}  // namespace
 
 bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::BenchmarkReporter &display,
                   std::ostream *json_out)
@@ -425,8 +429,6 @@ bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::B
     if (json_out)
         json.ReportContext(ctx);
 
-    std::signal(SIGINT, kill_worker_and_die);
-    std::signal(SIGTERM, kill_worker_and_die);
     std::vector<int64_t> iterations(cases.size(), 0);
     std::vector<std::vector<Run>> done(cases.size());
     for (const auto &[ci, rep] : order) {

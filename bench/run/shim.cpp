@@ -44,25 +44,11 @@ void skip(benchmark::State &state, const char *why)
     }
 }
 
-// warmup > 0: first that many iterations in a run of their own, untimed
-// (an isolated worker's fixed-count repetition: a fresh process faults its
-// heap in on first touch, which the first worker's calibration absorbed).
-void run_case(benchmark::State &state, const Case &c, const Options &o, int64_t warmup)
+void run_case(benchmark::State &state, const Case &c, const Options &o)
 {
     if (uses_backend(c) && !alloc_backend_select(c.allocator.c_str()))
         return skip(state, alloc_backend_error());
     char err[256];
-    if (warmup > 0) {
-        harness_t *w = harness_open(c.strategy, c.workload, c.threads, &o.params, err, sizeof err);
-        if (w == nullptr)
-            return skip(state, err);
-        for (int64_t i = 0; i < warmup; i++)
-            harness_iteration(w);
-        harness_figures_t f;
-        harness_close(w, &f);
-        if (f.error[0])
-            return skip(state, f.error);
-    }
     harness_t *h = harness_open(c.strategy, c.workload, c.threads, &o.params, err, sizeof err);
     if (h == nullptr)
         return skip(state, err);
@@ -132,21 +118,13 @@ std::vector<const bench_strategy_t *> tables()
 
 benchmark::internal::Benchmark *register_case(const Case &c, const Options &o, int64_t iterations)
 {
-    // Warm-up as long as a repetition measures, as pyperf's workers run a
-    // warm-up value first: Google Benchmark's own before the first
-    // worker's calibration, ours (run_case) before a fixed count, which
-    // Google Benchmark does not combine with its warm-up.
-    const int64_t warmup = iterations > 0 && !o.warmup_set ? iterations : 0;
-    auto *b = benchmark::RegisterBenchmark(c.name.c_str(),
-                                           [c, &o, warmup](benchmark::State &st) { run_case(st, c, o, warmup); });
+    auto *b = benchmark::RegisterBenchmark(c.name.c_str(), [c, &o](benchmark::State &st) { run_case(st, c, o); });
     if (c.strategy->self_ns)
         b->UseManualTime();
     else if (c.threads > 1)
         b->UseRealTime();
     if (iterations >= 0)                 // an isolated worker: one repetition
         b->Repetitions(1);
-    if (iterations == 0 && !o.warmup_set)
-        b->MinWarmUpTime(o.min_time);
     if (iterations > 0)                  // ... of the count the first one chose
         b->Iterations(iterations);
     return b;

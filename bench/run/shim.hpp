@@ -33,7 +33,7 @@ struct Options {
     unsigned repetitions = 3;            // --benchmark_repetitions, as the orchestrator reads it
     bool interleave = true;              // --benchmark_enable_random_interleaving
     double min_time = 0.05;              // --benchmark_min_time (0.002 with --quick)
-    bool warmup_set = false;             // --benchmark_min_warmup_time given
+    bool warmup_set = false;             // --benchmark_min_warmup_time given (else isolated: min_time)
     double timeout_s = 300;              // --timeout: a worker's time limit per repetition
     unsigned long seed = 0;              // --seed: the interleaving's order (0: from the clock)
 };
@@ -77,6 +77,9 @@ int icount(const std::vector<Case> &cases, const Options &o);
 // written (errno says why).
 bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::BenchmarkReporter &display,
                   std::ostream *json_out);
+// Kills the worker running now, if any (async-signal-safe: for the CLI's
+// signal handler).
+void kill_worker();
 
 }  // namespace rcb
 
