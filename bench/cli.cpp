@@ -185,13 +185,9 @@ std::string usage()
 Options parse(int &argc, char **argv)
 {
     Options o;
-    std::vector<std::string> all_strategies, all_workloads;
-    for (const bench_strategy_t *t : tables()) {
+    std::vector<std::string> all_strategies, all_workloads = workload_names();
+    for (const bench_strategy_t *t : tables())
         all_strategies.push_back(t->name);
-        for (unsigned i = 0, n = bench_workload_count(t); i < n; i++)
-            if (!contains(all_workloads, bench_workload_at(t, i)->name))
-                all_workloads.push_back(bench_workload_at(t, i)->name);
-    }
     std::vector<std::string> all_allocators = split(alloc_backend_names());
 
     int out = 1;
@@ -402,12 +398,7 @@ std::vector<Case> select_cases(const Options &o)
     // per thread count, and `empty` (no allocation) on allocator "none".
     std::vector<Case> cases;
     const std::vector<const bench_strategy_t *> all = tables();
-    std::vector<std::string> names;
-    for (const bench_strategy_t *t : all)
-        for (unsigned i = 0, n = bench_workload_count(t); i < n; i++)
-            if (!contains(names, bench_workload_at(t, i)->name))
-                names.push_back(bench_workload_at(t, i)->name);
-    for (const std::string &wname : names) {
+    for (const std::string &wname : workload_names()) {
         if (!wanted(o, wname))
             continue;
         for (unsigned t : o.threads) {
@@ -460,10 +451,7 @@ int print_list(const Options &o, const std::vector<Case> &cases)
             if (t->peer == (o.list == "peers"))
                 out.push_back(t->name);
     } else if (o.list == "workloads") {
-        for (const bench_strategy_t *t : tables())
-            for (unsigned i = 0, n = bench_workload_count(t); i < n; i++)
-                if (!contains(out, bench_workload_at(t, i)->name))
-                    out.push_back(bench_workload_at(t, i)->name);
+        out = workload_names();
     } else if (o.list == "allocators") {
         out = split(alloc_backend_names());
     } else if (o.list == "columns") {

@@ -286,7 +286,7 @@ bool parse_run(const std::string &text, Run &run)
 }
 
 // The run of one repetition, from what the worker said and how it ended.
-Run collect(const Case &c, const Options &o, const Outcome &w)
+Run collect(const Options &o, const Outcome &w)
 {
     Run run;
     bool complete = parse_run(w.out, run);
@@ -319,7 +319,6 @@ Run collect(const Case &c, const Options &o, const Outcome &w)
     auto rss = run.counters.find("peak_rss_kib");
     if (rss != run.counters.end() && rss->second.value >= 0)
         rss->second.value = (double)w.ru.ru_maxrss;
-    (void)c;
     return run;
 }
 
@@ -435,7 +434,7 @@ bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::B
     std::vector<std::vector<Run>> done(cases.size());
     for (const auto &[ci, rep] : order) {
         const Case &c = cases[ci];
-        Run run = collect(c, o, run_worker(c, o, iterations[ci]));
+        Run run = collect(o, run_worker(c, o, iterations[ci]));
         if (!run.error_occurred && iterations[ci] == 0)
             iterations[ci] = run.iterations;
         run.run_name.function_name = c.name;

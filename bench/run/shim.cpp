@@ -10,6 +10,7 @@
 // Threading: main thread only; the harness makes the workers.
 #include "bench/run/shim.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -114,6 +115,16 @@ std::vector<const bench_strategy_t *> tables()
     std::vector<const bench_strategy_t *> t(bench_strategies, bench_strategies + bench_nstrategies);
     t.insert(t.end(), bench_peers, bench_peers + bench_npeers);
     return t;
+}
+
+std::vector<std::string> workload_names()
+{
+    std::vector<std::string> names;
+    for (const bench_strategy_t *t : tables())
+        for (unsigned i = 0, n = bench_workload_count(t); i < n; i++)
+            if (std::find(names.begin(), names.end(), bench_workload_at(t, i)->name) == names.end())
+                names.push_back(bench_workload_at(t, i)->name);
+    return names;
 }
 
 benchmark::internal::Benchmark *register_case(const Case &c, const Options &o, int64_t iterations)

@@ -47,6 +47,8 @@ struct Case {
 
 // rcbench's strategies, then the peers: the order of the report's columns.
 std::vector<const bench_strategy_t *> tables();
+// Every workload name, once, in the order the tables first name them.
+std::vector<std::string> workload_names();
 
 // Registers c with Google Benchmark (real time when threaded, manual time
 // when self-timed). iterations: -1 in-process (the flags decide); 0 an
