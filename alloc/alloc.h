@@ -71,7 +71,8 @@ void alloc_arena_free(void *p, size_t size);
 size_t alloc_arena_block_size(size_t size);
 
 /* Calling thread: take back the blocks other threads freed to its pages,
- * return its empty pages to their segments and empty segments to the OS,
+ * return its empty pages to their segments and empty segments (those kept
+ * for reuse too) to the OS,
  * and adopt every segment abandoned by an exited thread (reclaiming the
  * blocks freed into it after its owner died). After every other thread has
  * exited, one call brings mapped memory back to what live blocks need. */
@@ -89,6 +90,7 @@ typedef struct alloc_stats {
     uint64_t large_live;         /* live blocks above ALLOC_ARENA_MAX_SMALL */
     uint64_t pages;              /* small-block pages in use */
     uint64_t segments;           /* segments mapped */
+    uint64_t cached_segments;    /* of those, empty ones kept for reuse */
     uint64_t abandoned_segments; /* segments whose owner exited, not yet adopted */
     uint64_t heaps;              /* threads with a live heap */
     uint64_t immortal_bytes;     /* bytes handed out by alloc_immortal */

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "alloc/alloc.h"
 #include "base/arch.h"
@@ -185,6 +186,14 @@ static rc_dlist_t abandoned;                      /* under abandoned_lock */
 static RC_ATOMIC(uint64_t) abandoned_count;       /* hint read without the lock */
 
 static RC_ATOMIC(uint64_t) pages_in_use, segments_mapped, large_cached;
+
+/* Empty segments kept mapped for the next heap that needs one, of any
+ * thread: a thread's heap dies with it, and the harness runs every
+ * benchmark run on threads of its own. */
+static pthread_mutex_t seg_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static rc_dlist_t seg_cache;                      /* under seg_cache_lock */
+static uint64_t seg_cache_touched_ms;             /* under seg_cache_lock */
+static RC_ATOMIC(uint64_t) segments_cached;       /* written under it; a hint without */
 
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;
@@ -377,13 +386,84 @@ static void segment_unmap(arena_segment_t *seg)
     at_fetch_sub_relaxed(&segments_mapped, 1);
 }
 
+/* Milliseconds of CLOCK_MONOTONIC: read on slow paths only (a segment
+ * event, a page taken while the segment cache is not empty). */
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* Unmaps the cached segments: all of them, or only when nothing was
+ * pushed to the cache or popped from it for RC_ARENA_PURGE_MS (mimalloc's
+ * purge delay, whose expiry also moves on with every purge scheduled).
+ * Only a heap taking a page asks, so a program that keeps dropping and
+ * building (a tree's drop empties its segments over tens of ms) keeps
+ * them, and one that has stopped needing segments gives them back. The
+ * clock is read only when the cache holds something. */
+static void segment_cache_purge(bool all)
+{
+    if (at_load_relaxed(&segments_cached) == 0)
+        return;
+    pthread_mutex_lock(&seg_cache_lock);
+    if (all || now_ms() - seg_cache_touched_ms >= RC_ARENA_PURGE_MS) {
+        while (seg_cache.first != NULL) {
+            arena_segment_t *seg = segment_at(seg_cache.first);
+            rc_dlist_remove(&seg_cache, &seg->link);
+            at_fetch_sub_relaxed(&segments_cached, 1);
+            segment_unmap(seg);
+        }
+    }
+    pthread_mutex_unlock(&seg_cache_lock);
+}
+
+/* Keeps SEG (empty, in no list) mapped in the cache, or unmaps it when the
+ * cache is full (or in debug builds: a write after free must fault). */
+static void segment_retire(arena_segment_t *seg)
+{
+    if (!rc_cfg_debug) {
+        pthread_mutex_lock(&seg_cache_lock);
+        bool kept = at_load_relaxed(&segments_cached) < RC_ARENA_SEGMENT_CACHE;
+        if (kept) {
+            /* Relaxed: the lock publishes the segment to its next taker. */
+            at_store_relaxed(&seg->heap, NULL);
+            rc_dlist_push_front(&seg_cache, &seg->link);
+            at_fetch_add_relaxed(&segments_cached, 1);
+            seg_cache_touched_ms = now_ms();
+        }
+        pthread_mutex_unlock(&seg_cache_lock);
+        if (kept)
+            return;
+    }
+    segment_unmap(seg);
+}
+
+/* Pops the most recently cached segment; NULL when there is none. */
+static arena_segment_t *segment_cache_pop(void)
+{
+    if (at_load_relaxed(&segments_cached) == 0)
+        return NULL;
+    pthread_mutex_lock(&seg_cache_lock);
+    arena_segment_t *seg = NULL;
+    if (seg_cache.first != NULL) {
+        seg = segment_at(seg_cache.first);
+        rc_dlist_remove(&seg_cache, &seg->link);
+        at_fetch_sub_relaxed(&segments_cached, 1);
+        seg_cache_touched_ms = now_ms();
+    }
+    pthread_mutex_unlock(&seg_cache_lock);
+    return seg;
+}
+
+/* Takes SEG (empty) out of H, into the cache. */
 static void segment_release(arena_heap_t *h, arena_segment_t *seg)
 {
     for (size_t i = 1; i < ARENA_SEGMENT_PAGES; i++)
         rc_dlist_remove(&h->free_pages, &seg->pages[i].link);
     rc_dlist_remove(&h->segments, &seg->link);
     h->nsegments--;
-    segment_unmap(seg);
+    segment_retire(seg);
 }
 
 static void segment_link(arena_heap_t *h, arena_segment_t *seg)
@@ -415,16 +495,21 @@ static bool segment_hugepages(void)
     return v != 0;
 }
 
+/* Gives H a segment of free pages: the most recently cached one, or a new
+ * mapping. */
 static bool segment_new(arena_heap_t *h)
 {
-    arena_segment_t *seg = _alloc_os_map(ARENA_SEGMENT, ARENA_SEGMENT);
-    if (seg == NULL)
-        return false;
-    /* Advice only: a kernel without THP, or with it off, says no. */
-    if (segment_hugepages())
-        (void)madvise(seg, ARENA_SEGMENT, MADV_HUGEPAGE);
-    at_fetch_add_relaxed(&segments_mapped, 1);
-    _alloc_registry_add(seg, ARENA_SEGMENT, REGION_SEGMENT);
+    arena_segment_t *seg = segment_cache_pop();
+    if (seg == NULL) {
+        seg = _alloc_os_map(ARENA_SEGMENT, ARENA_SEGMENT);
+        if (seg == NULL)
+            return false;
+        /* Advice only: a kernel without THP, or with it off, says no. */
+        if (segment_hugepages())
+            (void)madvise(seg, ARENA_SEGMENT, MADV_HUGEPAGE);
+        at_fetch_add_relaxed(&segments_mapped, 1);
+        _alloc_registry_add(seg, ARENA_SEGMENT, REGION_SEGMENT);
+    }
     seg->used_pages = 0;
     segment_link(h, seg);
     for (size_t i = ARENA_SEGMENT_PAGES - 1; i >= 1; i--)
@@ -593,7 +678,7 @@ static void heap_fold_stats(arena_heap_t *h)
                         at_load_relaxed(&h->large_bytes_freed);
 }
 
-/* Thread exit (pthread key destructor): collect, unmap what is empty,
+/* Thread exit (pthread key destructor): collect, cache what is empty,
  * abandon the rest, fold the statistics, drop the heap. */
 static void heap_abandon(arena_heap_t *h)
 {
@@ -612,7 +697,7 @@ static void heap_abandon(arena_heap_t *h)
                 page_unuse(pg);
         }
         if (seg->used_pages == 0) {
-            segment_unmap(seg);
+            segment_retire(seg);             /* its page links die with H's lists */
         } else {
             /* Relaxed: publication to the adopter is by abandoned_lock. */
             at_store_relaxed(&seg->heap, NULL);
@@ -770,7 +855,9 @@ RC_SLOW_PATH static void *malloc_small_slow(size_t size)
             continue;
         if (rc_cfg_debug)
             heap_validate(h);
-        if (rc_dlist_is_empty(&h->free_pages) && !segment_new(h))
+        if (!rc_dlist_is_empty(&h->free_pages))
+            segment_cache_purge(false);
+        else if (!segment_new(h))
             return NULL;
         pg = page_at(h->free_pages.first);
         rc_dlist_remove(&h->free_pages, &pg->link);
@@ -977,12 +1064,13 @@ void alloc_arena_collect(void)
             }
         }
     }
-    /* Unmap every empty segment, the last one too. */
+    /* Unmap every empty segment, the last one too, and the cache. */
     for (rc_dlink_t *l = h->segments.first, *next; l != NULL; l = next) {
         next = l->next;
         if (segment_at(l)->used_pages == 0)
             segment_release(h, segment_at(l));
     }
+    segment_cache_purge(true);
     if (rc_cfg_debug)
         heap_validate(h);
 }
@@ -1031,6 +1119,7 @@ void alloc_arena_stats(alloc_stats_t *out)
     out->live_blocks = out->allocated > out->freed ? out->allocated - out->freed : 0;
     out->pages = at_load_relaxed(&pages_in_use);
     out->segments = at_load_relaxed(&segments_mapped);
+    out->cached_segments = at_load_relaxed(&segments_cached);
     out->abandoned_segments = at_load_relaxed(&abandoned_count);
     out->immortal_bytes = _alloc_immortal_bytes();
     out->large_cached_bytes = at_load_relaxed(&large_cached);

@@ -87,6 +87,19 @@ _Static_assert(RC_SMALL_INT_MIN <= 0 && RC_SMALL_INT_MAX >= 0,
 #ifndef RC_ARENA_KEEP_EMPTY
 #define RC_ARENA_KEEP_EMPTY 4
 #endif
+/* Empty segments a heap keeps mapped for its next segment, and how long
+ * the cache may go untouched before it all goes back to the OS (mimalloc
+ * keeps freed memory 10 ms by default, its purge_delay). Unmapping a
+ * segment the moment it empties made every depth-20 tree fault its 100 MiB
+ * in again, and made the figure depend on what the kernel had at hand
+ * (rcbench --workloads=tree --tree-depth=20 --strategies=biased
+ * --allocators=arena: about 93 page faults a tree). Debug builds keep none. */
+#ifndef RC_ARENA_SEGMENT_CACHE
+#define RC_ARENA_SEGMENT_CACHE 64
+#endif
+#ifndef RC_ARENA_PURGE_MS
+#define RC_ARENA_PURGE_MS 1000
+#endif
 /* Freed large blocks (above 1 KiB, each its own mapping) a heap keeps mapped
  * for the next large malloc of the same rounded size, and the largest size
  * kept, in KiB. Growing a list to 1000 items reallocates its item array 5

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "alloc/alloc.h"
+#include "base/config.h"
 #include "tests/check.h"
 
 /* The arena's layout (alloc/arena.c): 4 MiB segments aligned to their
@@ -27,6 +28,8 @@
  * tests use these to tell which segment and page a block lives in; the
  * unit test checks they agree with what the statistics report. */
 #define T_SEGMENT ((uintptr_t)4 << 20)
+/* Segments an exiting heap leaves cached: none in debug builds. */
+#define T_CACHES ((uint64_t)(rc_cfg_debug ? 0 : 1))
 #define T_PAGE    ((uintptr_t)64 << 10)
 #define T_OS_PAGE ((size_t)4096)
 
@@ -111,6 +114,7 @@ static inline alloc_stats_t t_stats_delta(const alloc_stats_t *a, const alloc_st
     d.large_live = b->large_live - a->large_live;
     d.pages = b->pages - a->pages;
     d.segments = b->segments - a->segments;
+    d.cached_segments = b->cached_segments - a->cached_segments;
     d.abandoned_segments = b->abandoned_segments - a->abandoned_segments;
     d.heaps = b->heaps - a->heaps;
     d.immortal_bytes = b->immortal_bytes - a->immortal_bytes;

@@ -4,8 +4,8 @@
  * for every size 0..1024, and malloc must carve blocks of exactly that
  * size), alignment, page reuse across classes, exact statistics after
  * known sequences (local and remote frees, abandonment and adoption, heaps
- * of threads, a thread's exit taking back remote frees and unmapping what
- * is empty), remote frees into full pages found by the slow path and by
+ * of threads, a thread's exit taking back remote frees and caching what
+ * is empty), the segment cache (reuse across threads, the purge delay), remote frees into full pages found by the slow path and by
  * collect, adoption of full pages and by a heap whose segments are full,
  * large blocks mapped one by one (many at once, too), the immortal arena,
  * and requests too large to satisfy.
@@ -18,6 +18,7 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "base/config.h"
 #include "tests/alloc/arena_test.h"
@@ -477,8 +478,8 @@ static void statistics_exact(void)
 }
 
 /* A thread whose blocks were all freed by others before it exits takes
- * those remote frees back at exit, finds its segment empty and unmaps it:
- * nothing is abandoned. */
+ * those remote frees back at exit, finds its segment empty and caches it
+ * (unmaps it in debug builds): nothing is abandoned. */
 typedef struct {
     void *blocks[16];
     pthread_barrier_t handed, freed;
@@ -516,12 +517,69 @@ static void exit_takes_back_remote_frees(void)
     s1 = snap();
     d = t_stats_delta(&s0, &s1);
     CHECK_EQ(d.abandoned_segments, 0);
-    CHECK_EQ(d.segments, 0);
+    CHECK_EQ(d.segments, T_CACHES);
+    CHECK_EQ(d.cached_segments, T_CACHES);
     CHECK_EQ(d.pages, 0);
-    CHECK_EQ(d.mapped_bytes, 0);
+    CHECK_EQ(d.mapped_bytes, T_CACHES * T_SEGMENT);
     CHECK_EQ(d.live_blocks, 0);
+    T_CHECK_BACK_TO(s0, 0 /* mapped bytes: collect unmapped the cache */);
     pthread_barrier_destroy(&h.handed);
     pthread_barrier_destroy(&h.freed);
+}
+
+/* The segment cache: a thread's empty segment outlives its heap, the next
+ * heap that needs a segment takes it (no new mapping), and the cache goes
+ * back to the OS once RC_ARENA_PURGE_MS pass with no segment event and a
+ * heap takes a page. Debug builds cache nothing. */
+static void *alloc_one_and_exit(void *seg_out)
+{
+    void *p = alloc_arena_malloc(64);
+    REQUIRE(p != NULL);
+    *(uintptr_t *)seg_out = t_segment_of(p);
+    alloc_arena_free(p, 64);
+    return NULL;
+}
+
+static void segment_cache(void)
+{
+    alloc_arena_collect();
+    alloc_stats_t s0 = snap(), d;
+    void *anchor = alloc_arena_malloc(64);            /* main's heap: one segment */
+    REQUIRE(anchor != NULL);
+    uintptr_t first = 0, second = 0;
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, alloc_one_and_exit, &first) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    alloc_stats_t s1 = snap();
+    d = t_stats_delta(&s0, &s1);
+    CHECK_EQ(d.cached_segments, T_CACHES);
+    CHECK_EQ(d.segments, 1 + T_CACHES);
+    REQUIRE(pthread_create(&t, NULL, alloc_one_and_exit, &second) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    alloc_stats_t s2 = snap();
+    if (T_CACHES) {
+        CHECK(second == first);                        /* the cached one, reused */
+        CHECK_EQ(s2.peak_mapped_bytes, s1.peak_mapped_bytes);
+    }
+    d = t_stats_delta(&s1, &s2);
+    CHECK_EQ(d.segments, 0);
+    CHECK_EQ(d.mapped_bytes, 0);
+    CHECK_EQ(s2.cached_segments, s1.cached_segments);
+    /* Idle past the purge delay; main's next page (a new size class, from
+     * its own segment) finds the cache stale and unmaps it. */
+    struct timespec idle = { .tv_sec = (RC_ARENA_PURGE_MS + 20) / 1000,
+                             .tv_nsec = (long)((RC_ARENA_PURGE_MS + 20) % 1000) * 1000000L };
+    nanosleep(&idle, NULL);
+    void *other = alloc_arena_malloc(512);
+    REQUIRE(other != NULL);
+    CHECK(t_segment_of(other) == t_segment_of(anchor));
+    alloc_stats_t s3 = snap();
+    CHECK_EQ(s3.cached_segments, 0);
+    d = t_stats_delta(&s0, &s3);
+    CHECK_EQ(d.segments, 1);
+    alloc_arena_free(other, 512);
+    alloc_arena_free(anchor, 64);
+    T_CHECK_BACK_TO(s0, 0 /* mapped bytes */);
 }
 
 /* Another pthread key's destructor that runs after the arena's (its key
@@ -957,6 +1015,7 @@ int main(int argc, char **argv)
     page_reuse();
     statistics_exact();
     exit_takes_back_remote_frees();
+    segment_cache();
     destructor_after_the_arenas();
     full_page_scan();
     collect_takes_back_full_pages();
