@@ -3,10 +3,12 @@
  * per strategy) and the peers (bench/peers/), and the walks over a
  * table's families. Each list is written here once; everything else
  * (the CLI, --list, tools/ and tests/ through --list) reads it.
- * Threading: read-only tables.
+ * Threading: read-only tables; bench_scratch's slots are under a lock
+ * (one call per thread and run, never per op).
  */
 #include "bench/bench.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,5 +75,29 @@ void *bench_must_mem(void *p)
         fprintf(stderr, "rcbench: out of memory for a benchmark's context\n");
         exit(3);
     }
+    return p;
+}
+
+static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct scratch { void *p; size_t bytes; } *scratch;   /* under scratch_lock */
+static unsigned nscratch;                                     /* under scratch_lock */
+
+void *bench_scratch(unsigned thread, size_t bytes)
+{
+    pthread_mutex_lock(&scratch_lock);
+    if (thread >= nscratch) {
+        struct scratch *grown = bench_must_mem(realloc(scratch, (thread + 1u) * sizeof *grown));
+        memset(grown + nscratch, 0, (thread + 1u - nscratch) * sizeof *grown);
+        scratch = grown;
+        nscratch = thread + 1u;
+    }
+    struct scratch *s = &scratch[thread];
+    if (s->bytes < bytes) {
+        free(s->p);
+        s->p = bench_must_mem(malloc(bytes));
+        s->bytes = bytes;
+    }
+    void *p = s->p;
+    pthread_mutex_unlock(&scratch_lock);
     return p;
 }

@@ -19,6 +19,7 @@
 #define RC_BENCH_BENCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -150,6 +151,14 @@ bool bench_threads_fit(const bench_workload_t *w, unsigned threads);
 /* p, or a one-line fatal error when a benchmark's context could not be
  * allocated. */
 void *bench_must_mem(void *p);
+
+/* Scratch memory of at least BYTES for the workload thread THREAD (a
+ * tree's level array), kept for the life of the process: every run after
+ * the first finds it mapped and touched, as a program finds its own arrays.
+ * A fresh array per run timed the kernel's page faults instead (glibc maps
+ * 8 MiB anew for a depth-20 tree). The contents are undefined; THREAD's
+ * block stays valid until its next call. */
+void *bench_scratch(unsigned thread, size_t bytes);
 
 #ifdef __cplusplus
 }

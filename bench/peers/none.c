@@ -80,17 +80,15 @@ static void ptree_free(pnode_t *n)
 
 static uint64_t none_tree(void *ctx, unsigned thread, uint64_t n)
 {
-    (void)thread;
     const ptree_ctx_t *c = ctx;
     const uint64_t nodes = bench_tree_nodes(c->depth);
-    pnode_t **level = bench_must_mem(malloc(sizeof *level << c->depth));
+    pnode_t **level = bench_scratch(thread, sizeof *level << c->depth);
     uint64_t sum = 0;
     for (uint64_t done = 0; done < n; done += nodes) {
         pnode_t *root = ptree_build(c->depth, level, malloc_node, false);
         sum += (uint64_t)root->v + 1;
         ptree_free(root);
     }
-    free(level);
     return sum;
 }
 

@@ -82,10 +82,12 @@ uint64_t tree_ops(const void *ctx, uint64_t n) { return bench_tree_ops(static_ca
 
 uint64_t tree(void *ctx, unsigned thread, uint64_t n)
 {
-    (void)thread;
+    using Ptr = std::shared_ptr<Node>;
     const unsigned depth = static_cast<TreeCtx *>(ctx)->depth;
     const uint64_t nodes = bench_tree_nodes(depth);
-    std::vector<std::shared_ptr<Node>> level(UINT64_C(1) << depth);
+    // The level array in bench_scratch's memory, as the object model's trees.
+    Ptr *level = static_cast<Ptr *>(bench_scratch(thread, sizeof(Ptr) << depth));
+    std::uninitialized_value_construct_n(level, UINT64_C(1) << depth);
     uint64_t sum = 0;
     for (uint64_t done = 0; done < n; done += nodes) {
         uint64_t width = UINT64_C(1) << depth;
@@ -106,6 +108,7 @@ uint64_t tree(void *ctx, unsigned thread, uint64_t n)
         sum += (uint64_t)level[0]->v + 1;
         level[0].reset();                              // the whole tree, node by node
     }
+    std::destroy_n(level, UINT64_C(1) << depth);
     return sum;
 }
 

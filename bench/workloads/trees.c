@@ -72,10 +72,9 @@ static uint64_t tree_ops(const void *ctx, uint64_t n) { return bench_tree_ops(((
 
 static uint64_t tree(void *ctx, unsigned thread, uint64_t n)
 {
-    (void)thread;
     const tree_ctx_t *c = ctx;
     const uint64_t nodes = bench_tree_nodes(c->depth);
-    rc_obj_t **level = bench_must_mem(malloc(sizeof *level << c->depth));
+    rc_obj_t **level = bench_scratch(thread, sizeof *level << c->depth);
     uint64_t sum = 0;
     for (uint64_t done = 0; done < n; done += nodes) {
         rc_obj_t *root = tree_build(c->depth, level);
@@ -83,7 +82,6 @@ static uint64_t tree(void *ctx, unsigned thread, uint64_t n)
         rc_decref(root);
         rc_safepoint();
     }
-    free(level);
     return sum;
 }
 
