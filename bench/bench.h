@@ -46,11 +46,24 @@ typedef struct bench_workload {
     /* Operations run(ctx, t, n) really does (a tree is built whole); NULL:
      * exactly n. */
     uint64_t (*ops)(const void *ctx, uint64_t n);
+    /* Repetitions when the user names none (0: rcbench's default, 3):
+     * more for a figure that moves from one process to the next more than
+     * from one repetition to the next (a gc_pause's heap, laid out anew in
+     * every worker), so its median settles. */
+    unsigned repetitions;
     /* The regression gate counts its instructions (tools/rcbench-gate runs
      * `rcbench --icount`, which without --workloads takes these): a
      * single-thread kernel cheap enough for callgrind. */
     bool gate;
 } bench_workload_t;
+
+/* Repetitions of the gc_pause workloads (rcbench's and cpython-gc's). A
+ * pause moves about 10% from one worker to the next (the same heap built
+ * anew: its layout in physical memory, the host's backing of it), and no
+ * more with 60 collections a repetition than with 6, so only more workers
+ * settle the median: 15 repetitions of gc_pause_1m in one run spanned
+ * 9.4-12.0 ms (biased), 8.0-10.1 ms (plain). */
+#define BENCH_GC_PAUSE_REPETITIONS 9
 
 /* The tree workloads (rcbench's and the peers') build and drop whole
  * binary trees of 2^(depth+1) - 1 nodes, one op a node, so a run of n

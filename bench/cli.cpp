@@ -161,7 +161,7 @@ const char *const kUsage =
     "                      worker is killed and the repetition is an error row\n"
     "  --seed=N            the random interleaving's seed (default: from the clock; printed)\n"
     "  --help              this text\n"
-    "Defaults: --benchmark_min_time=0.05 --benchmark_repetitions=3\n"
+    "Defaults: --benchmark_min_time=0.05 --benchmark_repetitions=3 (9 for gc_pause_*)\n"
     "--benchmark_enable_random_interleaving=true (all overridable).\n"
     "Google Benchmark's own flags all work, e.g. --benchmark_filter=REGEX,\n"
     "--benchmark_repetitions=N, --benchmark_enable_random_interleaving=true,\n"
@@ -344,6 +344,7 @@ Options parse(int &argc, char **argv)
     argv[argc] = nullptr;
     // --quick: one repetition; otherwise 3 in random order (Google
     // Benchmark's flags, which the user's own override).
+    o.repetitions_set = reps_set;
     if (!reps_set)
         o.repetitions = o.quick ? 1 : 3;
     if (!interleave_set)
@@ -539,9 +540,14 @@ int main(int argc, char **argv)
 
     std::printf("rcbench %s on %s (%s), %u PU(s) for pinning, %s, atomics %s\n", machine_revision(),
                 machine_arch(), machine_cpu_model(), harness_pus(), machine_compiler(), machine_atomics());
-    if (o.isolate)
-        std::printf("rcbench: %zu benchmarks x %u repetitions, each in a fresh worker process%s (--seed=%lu)\n",
-                    cases.size(), o.repetitions, o.interleave ? ", in random order" : "", o.seed);
+    if (o.isolate) {
+        size_t workers = 0;
+        for (const Case &c : cases)
+            workers += case_repetitions(c, o);
+        std::printf("rcbench: %zu benchmarks, %zu repetitions (%u each, more where a workload asks), "
+                    "each in a fresh worker process%s (--seed=%lu)\n",
+                    cases.size(), workers, o.repetitions, o.interleave ? ", in random order" : "", o.seed);
+    }
     std::fflush(stdout);
     Reporter reporter(o);
     if (o.isolate) {

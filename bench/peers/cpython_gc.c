@@ -134,12 +134,16 @@ static void *cpy_1m(const bench_params_t *p, unsigned t) { (void)p, (void)t; ret
 
 static const bench_workload_t cpython_w[] = {
     { .name = "gc_pause_10k", .op = "gc.collect(), 10k live containers", .max_threads = 1, .ops_per_iter = 1,
+      .repetitions = BENCH_GC_PAUSE_REPETITIONS,
       .setup = cpy_10k, .run = cpy_run, .teardown = cpy_teardown },
     { .name = "gc_pause_100k", .op = "gc.collect(), 100k live containers", .max_threads = 1, .ops_per_iter = 1,
+      .repetitions = BENCH_GC_PAUSE_REPETITIONS,
       .setup = cpy_100k, .run = cpy_run, .teardown = cpy_teardown },
     { .name = "gc_pause_300k", .op = "gc.collect(), 300k live containers", .max_threads = 1, .ops_per_iter = 1,
+      .repetitions = BENCH_GC_PAUSE_REPETITIONS,
       .setup = cpy_300k, .run = cpy_run, .teardown = cpy_teardown },
     { .name = "gc_pause_1m", .op = "gc.collect(), 1M live containers", .max_threads = 1, .ops_per_iter = 1,
+      .repetitions = BENCH_GC_PAUSE_REPETITIONS,
       .setup = cpy_1m, .run = cpy_run, .teardown = cpy_teardown },
 };
 static const bench_family_t cpython_family = BENCH_FAMILY(cpython_w);

@@ -403,10 +403,17 @@ bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::B
     // interleaving (seeded: --seed repeats an order), else case by case.
     std::vector<std::pair<size_t, unsigned>> order;
     std::mt19937_64 rng(o.seed);
-    for (unsigned rep = 0; rep < o.repetitions; rep++) {
-        std::vector<size_t> idx(cases.size());
-        for (size_t i = 0; i < idx.size(); i++)
-            idx[i] = i;
+    // A case that asks for more repetitions has its extra ones in the
+    // later rounds.
+    std::vector<unsigned> reps(cases.size());
+    unsigned rounds = 0;
+    for (size_t i = 0; i < cases.size(); i++)
+        rounds = std::max(rounds, reps[i] = case_repetitions(cases[i], o));
+    for (unsigned rep = 0; rep < rounds; rep++) {
+        std::vector<size_t> idx;
+        for (size_t i = 0; i < cases.size(); i++)
+            if (rep < reps[i])
+                idx.push_back(i);
         if (o.interleave)
             std::shuffle(idx.begin(), idx.end(), rng);
         for (size_t i : idx)
@@ -442,7 +449,7 @@ bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::B
         run.family_index = (int64_t)ci;
         run.per_family_instance_index = 0;
         run.threads = 1;
-        run.repetitions = o.repetitions;
+        run.repetitions = reps[ci];
         run.repetition_index = rep;
         run.time_unit = benchmark::kNanosecond;
         run.statistics = nullptr;
@@ -450,7 +457,7 @@ bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::B
         if (json_out)
             json.ReportRuns({ run });
         done[ci].push_back(run);
-        if (done[ci].size() == o.repetitions) {
+        if (done[ci].size() == reps[ci]) {
             std::vector<Run> agg = aggregates(done[ci]);
             if (!agg.empty()) {
                 display.ReportRuns(agg);

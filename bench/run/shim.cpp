@@ -127,6 +127,11 @@ std::vector<std::string> workload_names()
     return names;
 }
 
+unsigned case_repetitions(const Case &c, const Options &o)
+{
+    return o.repetitions_set || o.quick ? o.repetitions : std::max(o.repetitions, c.workload->repetitions);
+}
+
 benchmark::internal::Benchmark *register_case(const Case &c, const Options &o, int64_t iterations)
 {
     auto *b = benchmark::RegisterBenchmark(c.name.c_str(), [c, &o](benchmark::State &st) { run_case(st, c, o); });
@@ -136,6 +141,8 @@ benchmark::internal::Benchmark *register_case(const Case &c, const Options &o, i
         b->UseRealTime();
     if (iterations >= 0)                 // an isolated worker: one repetition
         b->Repetitions(1);
+    else if (case_repetitions(c, o) != o.repetitions)
+        b->Repetitions((int)case_repetitions(c, o));
     if (iterations > 0)                  // ... of the count the first one chose
         b->Iterations(iterations);
     return b;

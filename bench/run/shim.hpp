@@ -31,6 +31,7 @@ struct Options {
     bench_params_t params{14, false};
     bool isolate = true;                 // every repetition in a fresh worker process
     unsigned repetitions = 3;            // --benchmark_repetitions, as the orchestrator reads it
+    bool repetitions_set = false;        // ... given by the user (else a workload may ask for more)
     bool interleave = true;              // --benchmark_enable_random_interleaving
     double min_time = 0.05;              // --benchmark_min_time (0.002 with --quick)
     bool warmup_set = false;             // --benchmark_min_warmup_time given (else isolated: min_time)
@@ -49,6 +50,10 @@ struct Case {
 std::vector<const bench_strategy_t *> tables();
 // Every workload name, once, in the order the tables first name them.
 std::vector<std::string> workload_names();
+
+// How many repetitions c gets: the user's --benchmark_repetitions, else
+// rcbench's default or the workload's own count if larger.
+unsigned case_repetitions(const Case &c, const Options &o);
 
 // Registers c with Google Benchmark (real time when threaded, manual time
 // when self-timed). iterations: -1 in-process (the flags decide); 0 an
