@@ -1,8 +1,12 @@
 /* base/fatal.h — the one-line fatal report every module ends with.
  *
- * "rcbench: <who>: <message>\n" on stderr, flushed, then abort(): a clear
- * one-line error, a non-zero exit, and a core for the debugger. Each module
- * wraps it in its own printf-like function (rc_fatal, _alloc_fatal).
+ * "rcbench: <who>: <message>\n" on stderr, flushed, then either abort()
+ * (rc_vfatal_line: a bug, an invariant broken; a core for the debugger) or
+ * quick_exit(3) (rc_vexit_line: the OS refused a resource, memory or a
+ * file descriptor; exit status 3 as TESTING.md's P7 promises, after the
+ * at_quick_exit handlers, which remove a report's temporary files). Each
+ * module wraps them in its own printf-like functions (rc_fatal,
+ * rc_fatal_os, _alloc_fatal).
  * Threading: any thread; the line is written with one fprintf.
  */
 #ifndef RC_BASE_FATAL_H
@@ -21,6 +25,15 @@ RC_NORETURN RC_PRINTF(2, 0) static inline void rc_vfatal_line(const char *who, c
     fprintf(stderr, "rcbench: %s: %s\n", who, line);
     fflush(stderr);
     abort();
+}
+
+RC_NORETURN RC_PRINTF(2, 0) static inline void rc_vexit_line(const char *who, const char *fmt, va_list ap)
+{
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    fprintf(stderr, "rcbench: %s: %s\n", who, line);
+    fflush(stderr);
+    quick_exit(3);
 }
 
 #endif /* RC_BASE_FATAL_H */

@@ -72,8 +72,9 @@ void bench_no_collections(uint64_t *collections, uint64_t *p50, uint64_t *p99, u
 void *bench_must_mem(void *p)
 {
     if (p == NULL) {
-        fprintf(stderr, "rcbench: out of memory for a benchmark's context\n");
-        exit(3);
+        fprintf(stderr, "rcbench: error: out of memory for a benchmark's context\n");
+        fflush(stderr);
+        quick_exit(3);                   /* as rc_fatal_os: other threads may run */
     }
     return p;
 }

@@ -194,7 +194,7 @@ static gc_thread_t *self_record(void)
     if (t == NULL) {
         t = calloc(1, sizeof *t);
         if (t == NULL)
-            rc_fatal("gc: out of memory for a thread record");
+            rc_fatal_os("gc: out of memory for a thread record");
         for (int g = 0; g < GC_GENERATIONS; g++)
             list_init(&t->gen[g]);
         at_store_relaxed(&t->in_use, true);
@@ -390,7 +390,7 @@ static rc_obj_t **snapshot(const gc_head_t *l, uint64_t n)
 {
     rc_obj_t **v = malloc((n ? n : 1) * sizeof *v);
     if (v == NULL)
-        rc_fatal("gc: out of memory for %llu pointers", (unsigned long long)n);
+        rc_fatal_os("gc: out of memory for %llu pointers", (unsigned long long)n);
     uint64_t i = 0;
     for (gc_head_t *h = l->next; h != l; h = h->next)
         v[i++] = obj_of(h);

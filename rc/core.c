@@ -76,7 +76,7 @@ static void thread_exit(void *arg)
 static void thread_key_create(void)
 {
     if (pthread_key_create(&thread_key, thread_exit) != 0)
-        rc_fatal("pthread_key_create failed: cannot track thread exits");
+        rc_fatal_os("pthread_key_create failed: cannot track thread exits");
 }
 
 RC_SLOW_PATH rc_thread_t *_rc_thread_create_slow(void)
@@ -84,13 +84,13 @@ RC_SLOW_PATH rc_thread_t *_rc_thread_create_slow(void)
     (void)pthread_once(&thread_key_once, thread_key_create);
     rc_thread_t *t = calloc(1, sizeof *t);
     if (t == NULL)
-        rc_fatal("out of memory creating a thread record");
+        rc_fatal_os("out of memory creating a thread record");
     pthread_mutex_lock(&registry_lock);
     t->id = next_thread_id++;
     rc_dlist_push_front(&registry, &t->link);
     pthread_mutex_unlock(&registry_lock);
     if (pthread_setspecific(thread_key, t) != 0)
-        rc_fatal("pthread_setspecific failed: cannot track thread exit");
+        rc_fatal_os("pthread_setspecific failed: cannot track thread exit");
     _rc_thread_tls = t;
     return t;
 }
@@ -117,4 +117,11 @@ void rc_fatal(const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     rc_vfatal_line("fatal", fmt, ap);
+}
+
+void rc_fatal_os(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rc_vexit_line("error", fmt, ap);
 }

@@ -94,7 +94,7 @@ static void quarantine_flush(void *unused)
 static void quarantine_key_create(void)
 {
     if (pthread_key_create(&quarantine_key, quarantine_flush) != 0)
-        rc_fatal("pthread_key_create failed for the debug quarantine");
+        rc_fatal_os("pthread_key_create failed for the debug quarantine");
 }
 
 static void quarantine_put(rc_obj_t *o, void *block, size_t size)
@@ -103,7 +103,7 @@ static void quarantine_put(rc_obj_t *o, void *block, size_t size)
         (void)pthread_once(&quarantine_once, quarantine_key_create);
         quarantine = calloc(RC_DEBUG_QUARANTINE, sizeof *quarantine);
         if (quarantine == NULL || pthread_setspecific(quarantine_key, quarantine) != 0)
-            rc_fatal("out of memory for the debug quarantine");
+            rc_fatal_os("out of memory for the debug quarantine");
     }
     _rc_word_set(o, RC_REFCNT_FREED);
     quarantined_t old = quarantine[quarantine_next];
@@ -212,7 +212,7 @@ __attribute__((constructor(101))) static void small_ints_init(void)
 {
     small_ints = alloc_immortal(SMALL_INT_COUNT * sizeof(rc_int_t));
     if (small_ints == NULL)
-        rc_fatal("out of memory allocating the small-int cache");
+        rc_fatal_os("out of memory allocating the small-int cache");
     for (int i = 0; i < SMALL_INT_COUNT; i++) {
         _rc_init_immortal(&small_ints[i].ob);
         small_ints[i].ob.type = &rc_type_int;

@@ -160,8 +160,14 @@ rc_world_stats_t rc_world_stats(void);
 /* Process-wide object statistics, exact when every thread is quiescent. */
 rc_stats_t rc_stats_get(void);
 
-/* Prints "rcbench: fatal: <message>" on one line to stderr and aborts. */
+/* Prints "rcbench: fatal: <message>" on one line to stderr and aborts: a
+ * bug (a broken invariant, a misused API). */
 RC_NORETURN RC_COLD RC_PRINTF(1, 2) void rc_fatal(const char *fmt, ...);
+
+/* Prints "rcbench: <message>" on one line to stderr and exits with status
+ * 3 (quick_exit: at_quick_exit handlers run, static destructors do not):
+ * the OS refused memory, a file descriptor, a thread, a process. */
+RC_NORETURN RC_COLD RC_PRINTF(1, 2) void rc_fatal_os(const char *fmt, ...);
 
 /* The global interpreter lock: what the plain strategy runs under when
  * threads share objects. A thread that has waited one switch interval sets

@@ -45,7 +45,7 @@ static void boehm_attach(void)
         GC_clear_roots();
         GC_allow_register_threads();
         if (pthread_key_create(&boehm_key, boehm_unregister) != 0)
-            rc_fatal("boehm: pthread_key_create failed");
+            rc_fatal_os("boehm: pthread_key_create failed");
         boehm_ready = 1;
     }
     if (!GC_thread_is_registered()) {
@@ -61,7 +61,7 @@ static pnode_t *boehm_node(void)
 {
     pnode_t *n = GC_MALLOC(sizeof *n);
     if (RC_UNLIKELY(n == NULL))
-        rc_fatal("out of memory (Boehm GC): benchmark stopped");
+        rc_fatal_os("out of memory (Boehm GC): benchmark stopped");
     return n;
 }
 
@@ -74,7 +74,7 @@ static uint64_t boehm_tree(void *ctx, unsigned thread, uint64_t n)
      * the collector must scan it: uncollectable, not malloc'ed. */
     pnode_t **level = GC_MALLOC_UNCOLLECTABLE(sizeof *level << c->depth);
     if (level == NULL)
-        rc_fatal("out of memory (Boehm GC): benchmark stopped");
+        rc_fatal_os("out of memory (Boehm GC): benchmark stopped");
     uint64_t sum = 0;
     for (uint64_t done = 0; done < n; done += nodes) {
         pnode_t *root = ptree_build(c->depth, level, boehm_node, true);

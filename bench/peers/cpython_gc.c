@@ -62,7 +62,7 @@ static void *cpy_setup(uint64_t n)
     signal(SIGPIPE, SIG_IGN);
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-        rc_fatal("cpython-gc: pipe: %s", strerror(errno));
+        rc_fatal_os("cpython-gc: pipe: %s", strerror(errno));
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
@@ -79,11 +79,11 @@ static void *cpy_setup(uint64_t n)
     close(in[0]);
     close(out[1]);
     if (rc != 0)
-        rc_fatal("cpython-gc: cannot run %s: %s (tools/deps.sh installs python3)", PYTHON, strerror(rc));
+        rc_fatal_os("cpython-gc: cannot run %s: %s (tools/deps.sh installs python3)", PYTHON, strerror(rc));
     c->to = fdopen(in[1], "w");
     c->from = fdopen(out[0], "r");
     if (c->to == NULL || c->from == NULL)
-        rc_fatal("cpython-gc: fdopen: %s", strerror(errno));
+        rc_fatal_os("cpython-gc: fdopen: %s", strerror(errno));
     unsigned long long tracked;
     if (fscanf(c->from, "%llu", &tracked) != 1)
         rc_fatal("cpython-gc: %s did not build the heap", PYTHON);

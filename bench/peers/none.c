@@ -38,7 +38,7 @@ static uint64_t alloc_pairs(void *ctx, unsigned thread, uint64_t n)
         size_t sz = sizes[(i * 7) & 7];
         unsigned char *p = alloc_malloc(sz);
         if (RC_UNLIKELY(p == NULL))
-            rc_fatal("out of memory (allocator %s): benchmark stopped", alloc_current->name);
+            rc_fatal_os("out of memory (allocator %s): benchmark stopped", alloc_current->name);
         p[0] = (unsigned char)i;
         sum += p[0];
         window[slot] = p;
@@ -62,7 +62,7 @@ static pnode_t *malloc_node(void)
 {
     pnode_t *n = alloc_malloc(sizeof *n);
     if (RC_UNLIKELY(n == NULL))
-        rc_fatal("out of memory (allocator %s): benchmark stopped", alloc_current->name);
+        rc_fatal_os("out of memory (allocator %s): benchmark stopped", alloc_current->name);
     return n;
 }
 

@@ -443,7 +443,7 @@ harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, un
     wk[0].pu = pin_self(0, threads);
     for (unsigned k = 1; k < threads; k++)
         if (pthread_create(&wk[k].thread, NULL, worker_main, &wk[k]) != 0)
-            rc_fatal("cannot start benchmark thread %u of %u", k, threads);
+            rc_fatal_os("cannot start benchmark thread %u of %u", k, threads);
     unsigned spins = 0;
     /* acquire: pairs with each worker's release after pinning. */
     while (at_load_acquire(&h->done) < threads - 1)

@@ -60,7 +60,7 @@ static uint64_t foreign_incdec(void *ctx, unsigned thread, uint64_t n)
     pthread_t t;
     rc_thread_detach();                      /* plain: the maker needs the GIL */
     if (pthread_create(&t, NULL, make_foreign, &o) != 0 || pthread_join(t, NULL) != 0)
-        rc_fatal("foreign_incdec: cannot run the thread that makes the object");
+        rc_fatal_os("foreign_incdec: cannot run the thread that makes the object");
     rc_thread_attach();
     for (uint64_t i = 0; i < n; i++) {
         rc_incref(o);

@@ -33,7 +33,7 @@ extern const bench_family_t bench_gc_family;         /* gc.c */
 static inline rc_obj_t *must(rc_obj_t *o)
 {
     if (RC_UNLIKELY(o == NULL))
-        rc_fatal("out of memory (allocator %s): benchmark stopped", alloc_current->name);
+        rc_fatal_os("out of memory (allocator %s): benchmark stopped", alloc_current->name);
     return o;
 }
 

@@ -51,7 +51,7 @@ static RC_ATOMIC(uintptr_t) *queue_of(uint32_t tid)
     if (RC_UNLIKELY(chunk == NULL)) {
         RC_ATOMIC(uintptr_t) *fresh = calloc(CHUNK_SIZE, sizeof *fresh);
         if (fresh == NULL)
-            rc_fatal("out of memory for a chunk of biased merge queues");
+            rc_fatal_os("out of memory for a chunk of biased merge queues");
         /* release: publishes the zeroed chunk; acquire on failure: we use
          * the winner's chunk. */
         if (atomic_compare_exchange_strong_explicit(slot, &chunk, fresh, memory_order_acq_rel,
@@ -271,7 +271,7 @@ static void thread_exit(void *arg)
 static void exit_key_create(void)
 {
     if (pthread_key_create(&exit_key, thread_exit) != 0)
-        rc_fatal("pthread_key_create failed: cannot drain biased merge queues at thread exit");
+        rc_fatal_os("pthread_key_create failed: cannot drain biased merge queues at thread exit");
     rc_core_on_thread_exit(exit_hook);
 }
 
@@ -287,7 +287,7 @@ RC_SLOW_PATH uint32_t _rc_biased_thread_init_slow(void)
     RC_ATOMIC(uintptr_t) *q = queue_of(tid);
     pthread_once(&exit_key_once, exit_key_create);
     if (pthread_setspecific(exit_key, (void *)q) != 0)
-        rc_fatal("pthread_setspecific failed: cannot drain biased merge queues at thread exit");
+        rc_fatal_os("pthread_setspecific failed: cannot drain biased merge queues at thread exit");
     _rc_biased_queue = q;
     _rc_biased_tid = tid;
     _rc_biased_tid_hi = (uint64_t)tid << 32;

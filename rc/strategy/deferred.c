@@ -147,7 +147,7 @@ static batch_t *batch_new(rc_deferred_thread_t *t)
     if (b)
         t->spare = NULL;
     else if ((b = malloc(sizeof *b)) == NULL)
-        rc_fatal("deferred: out of memory for a batch of %d decrements", RC_DEFERRED_BATCH);
+        rc_fatal_os("deferred: out of memory for a batch of %d decrements", RC_DEFERRED_BATCH);
     b->next = NULL;
     b->n = 0;
     return b;
@@ -470,7 +470,7 @@ static void thread_exit(void *arg)
 static void exit_key_create(void)
 {
     if (pthread_key_create(&exit_key, thread_exit) != 0)
-        rc_fatal("pthread_key_create failed: cannot flush deferred counts at thread exit");
+        rc_fatal_os("pthread_key_create failed: cannot flush deferred counts at thread exit");
     rc_core_on_thread_exit(exit_hook);
 }
 
@@ -487,7 +487,7 @@ static rc_deferred_thread_t *claim_record(void)
     rc_deferred_thread_t *t = aligned_alloc(RC_CACHE_LINE, sizeof *t);
     entry_t *log = malloc(RC_DEFERRED_LOG * sizeof *log);
     if (t == NULL || log == NULL)
-        rc_fatal("deferred: out of memory for a thread record");
+        rc_fatal_os("deferred: out of memory for a thread record");
     memset(t, 0, sizeof *t);
     t->log = log;
     at_store_relaxed(&t->announce, IDLE);
@@ -506,7 +506,7 @@ RC_SLOW_PATH void _rc_deferred_attach_slow(void)
     (void)pthread_once(&exit_key_once, exit_key_create);
     rc_deferred_thread_t *t = claim_record();
     if (pthread_setspecific(exit_key, t) != 0)
-        rc_fatal("pthread_setspecific failed: cannot flush deferred counts at thread exit");
+        rc_fatal_os("pthread_setspecific failed: cannot flush deferred counts at thread exit");
     raise_to(&t->peak_bytes, thread_bytes(t));
     /* Join at the current epoch (possibly one behind by the time it is
      * seen: that only delays the next advance until our next flush). */
