@@ -6,7 +6,10 @@
 // other flag goes to Google Benchmark, checked here first where its own
 // check would print two lines or none.
 // Exit: 0 ok, 1 a benchmark failed (an error row), 2 bad usage (one line,
-// no file touched), 3 an OS error writing a report.
+// no file touched), 3 the OS refused something (memory, a descriptor, a
+// write: ours, or a worker's). Reports are staged to temp files and
+// renamed together at the end (bench/report/report.h); every catchable
+// terminating signal removes the temps first.
 // Threading: main thread only.
 #include <benchmark/benchmark.h>
 
@@ -19,9 +22,12 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <regex.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,26 +49,53 @@ char json_tmp[4096];                      // the JSON's temp file while it is be
 
 void remove_tmp()
 {
-    if (json_tmp[0])
-        unlink(json_tmp);
+    report_discard();
     json_tmp[0] = '\0';
 }
 
-// SIGINT/SIGTERM, and SIGABRT from a fatal error: no half report and no
-// worker left behind (unlink and kill are async-signal-safe).
+// A terminating signal (SIGINT, SIGTERM, SIGHUP, SIGPIPE from a closed
+// pipe, ...), and SIGABRT from a fatal error: no half report and no worker
+// left behind (kill and unlink are async-signal-safe). A forked worker
+// resets these (isolate.cpp); report_discard is a no-op there anyway.
 extern "C" void remove_tmp_and_die(int sig)
 {
     kill_worker();
-    if (json_tmp[0])
-        unlink(json_tmp);
+    report_discard();
     std::signal(sig, SIG_DFL);
     std::raise(sig);
+}
+
+// rc_fatal_os and the new-handler end in quick_exit(3).
+extern "C" void remove_tmp_at_quick_exit()
+{
+    kill_worker();
+    report_discard();
+}
+
+void out_of_memory()
+{
+    static const char line[] = "rcbench: error: out of memory\n";
+    (void)!write(STDERR_FILENO, line, sizeof line - 1);
+    std::quick_exit(3);
 }
 
 [[noreturn]] void usage_error(const std::string &flag, const std::string &what)
 {
     std::fprintf(stderr, "rcbench: %s: %s (rcbench --help)\n", flag.c_str(), what.c_str());
     std::exit(2);
+}
+
+// A report path report_check_path refused: the user's mistake (no such
+// directory, no permission, not a file: exit 2) or the OS's (no
+// descriptor, no memory, no space: exit 3), as errno says.
+[[noreturn]] void path_error(const char *flag, const char *why)
+{
+    if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOSPC || errno == EDQUOT ||
+        errno == EIO) {
+        std::fprintf(stderr, "rcbench: %s: %s\n", flag, why);
+        std::exit(3);
+    }
+    usage_error(flag, why);
 }
 
 [[noreturn]] void os_error(const char *flag, const char *path)
@@ -181,6 +214,21 @@ std::string usage()
     return u;
 }
 
+// A list flag names each item once (--threads=1,1 would run every
+// benchmark twice, with the same key in the reports).
+std::vector<std::string> no_repeats(const std::string &flag, const std::vector<std::string> &items)
+{
+    for (size_t i = 0; i < items.size(); i++)
+        for (size_t j = 0; j < i; j++)
+            if (items[i] == items[j])
+                usage_error(flag, "'" + items[i] + "' given twice");
+    return items;
+}
+
+// The boolean words Google Benchmark reads as it means them.
+bool is_true(const std::string &v) { return v == "true" || v == "1" || v == "yes"; }
+bool is_bool(const std::string &v) { return is_true(v) || v == "false" || v == "0" || v == "no"; }
+
 // Our flags out of argv; what is left goes to Google Benchmark.
 Options parse(int &argc, char **argv)
 {
@@ -245,28 +293,31 @@ Options parse(int &argc, char **argv)
         } else if (flag == "--icount" && !has_value) {
             o.icount = true;
         } else if (flag == "--strategies") {
-            o.strategies = split(need());
+            o.strategies = no_repeats(flag, split(need()));
             for (const auto &s : o.strategies)
                 if (!contains(all_strategies, s))
                     usage_error(flag, "unknown strategy '" + s + "' (have: " + join(all_strategies) + ")");
         } else if (flag == "--allocators") {
-            o.allocators = split(need());
+            o.allocators = no_repeats(flag, split(need()));
             for (const auto &s : o.allocators)
                 if (!contains(all_allocators, s))
                     usage_error(flag, "unknown allocator '" + s + "' (this build has: " + join(all_allocators) + ")");
         } else if (flag == "--workloads") {
-            o.workloads = split(need());
+            o.workloads = no_repeats(flag, split(need()));
             for (const auto &s : o.workloads)
                 if (!contains(all_workloads, s) && s != "gc_pause" && s != "alloc")
                     usage_error(flag, "unknown workload '" + s + "' (have: " + join(all_workloads) + ")");
         } else if (flag == "--threads") {
             threads_set = true;
+            o.threads.clear();
             for (const auto &s : split(need())) {
                 char *end = nullptr;
                 errno = 0;
                 unsigned long n = std::strtoul(s.c_str(), &end, 10);
                 if (s.empty() || *end || errno || s[0] == '-' || n == 0 || n > 1024)
                     usage_error(flag, "'" + s + "' is not a thread count (1..1024)");
+                if (std::find(o.threads.begin(), o.threads.end(), (unsigned)n) != o.threads.end())
+                    usage_error(flag, "'" + s + "' given twice");
                 o.threads.push_back((unsigned)n);
             }
         } else if (flag == "--tree-depth") {
@@ -302,11 +353,25 @@ Options parse(int &argc, char **argv)
                 o.repetitions = (unsigned)std::strtoul(value.c_str(), nullptr, 10);
                 reps_set = true;
             }
+            // Google Benchmark takes any word for a boolean (and any text
+            // for --v); a typo must not pass for a setting.
+            static const char *const bools[] = { "--benchmark_enable_random_interleaving",
+                                                 "--benchmark_counters_tabular", "--benchmark_list_tests",
+                                                 "--benchmark_report_aggregates_only",
+                                                 "--benchmark_display_aggregates_only" };
+            if (std::find(std::begin(bools), std::end(bools), flag) != std::end(bools) && has_value &&
+                !is_bool(value))
+                usage_error(flag, "'" + value + "' is not true or false");
+            if (flag == "--benchmark_color" && value != "auto" && !is_bool(value))
+                usage_error(flag, "'" + value + "' is not auto, true or false");
+            if (flag == "--v" && (!has_value || value.empty() || std::strtol(value.c_str(), &end, 10) < 0 || *end ||
+                                  std::strtol(value.c_str(), nullptr, 10) > 1000))
+                usage_error(flag, "'" + value + "' is not a verbosity level (0 to 1000)");
             if (flag == "--benchmark_enable_random_interleaving") {
-                o.interleave = !has_value || value == "true" || value == "1";
+                o.interleave = !has_value || is_true(value);
                 interleave_set = true;
             }
-            if (flag == "--benchmark_list_tests" && (!has_value || value == "true" || value == "1")) {
+            if (flag == "--benchmark_list_tests" && (!has_value || is_true(value))) {
                 o.list = "benchmarks";   // the same list, ours
                 continue;
             }
@@ -317,11 +382,11 @@ Options parse(int &argc, char **argv)
             if (flag == "--benchmark_color")
                 o.color = value;
             if (flag == "--benchmark_counters_tabular")
-                o.tabular = !has_value || value == "true" || value == "1";
+                o.tabular = !has_value || is_true(value);
             // rcbench's CSV needs every repetition's run, which these keep
             // from the reporter.
             if ((flag == "--benchmark_report_aggregates_only" || flag == "--benchmark_display_aggregates_only") &&
-                (!has_value || value == "true" || value == "1"))
+                (!has_value || is_true(value)))
                 usage_error(flag, "not supported: rcbench reports every repetition (its summary gives medians)");
             if ((flag == "--benchmark_min_time" || flag == "--benchmark_min_warmup_time") &&
                 (!has_value || value.empty() || !(std::strtod(value.c_str(), &end) >= 0) || *end ||
@@ -372,13 +437,13 @@ Options parse(int &argc, char **argv)
     if (!o.csv.empty() && same_file(o.csv, o.json))
         usage_error("--csv", "'" + o.csv + "' is also --benchmark_out's file");
     if (!o.csv.empty() && !report_check_path(o.csv.c_str(), err, sizeof err))
-        usage_error("--csv", err);
+        path_error("--csv", err);
     if (!o.summary.empty() && (same_file(o.summary, o.csv) || same_file(o.summary, o.json)))
         usage_error("--summary", "'" + o.summary + "' is also another report's file");
     if (!o.summary.empty() && !report_check_path(o.summary.c_str(), err, sizeof err))
-        usage_error("--summary", err);
+        path_error("--summary", err);
     if (!o.json.empty() && !report_check_path(o.json.c_str(), err, sizeof err))
-        usage_error("--benchmark_out", err);
+        path_error("--benchmark_out", err);
     return o;
 }
 
@@ -464,10 +529,47 @@ int print_list(const Options &o, const std::vector<Case> &cases)
     return finish_stdout();
 }
 
+// In-process: the display reporter, and the JSON to our own stream (whose
+// state we check; Google Benchmark's --benchmark_out would not).
+class Tee : public benchmark::BenchmarkReporter {
+  public:
+    Tee(benchmark::BenchmarkReporter &display, std::ostream *json) : display_(display), json_(json)
+    {
+        if (json_) {
+            file_.SetOutputStream(json_);
+            file_.SetErrorStream(&std::cerr);
+        }
+    }
+    bool ReportContext(const Context &context) override
+    {
+        if (json_)
+            file_.ReportContext(context);
+        return display_.ReportContext(context);
+    }
+    void ReportRuns(const std::vector<Run> &runs) override
+    {
+        display_.ReportRuns(runs);
+        if (json_)
+            file_.ReportRuns(runs);
+    }
+    void Finalize() override
+    {
+        display_.Finalize();
+        if (json_)
+            file_.Finalize();
+    }
+
+  private:
+    benchmark::BenchmarkReporter &display_;
+    benchmark::JSONReporter file_;
+    std::ostream *json_;
+};
+
 }  // namespace
 
 int main(int argc, char **argv)
 {
+    std::set_new_handler(out_of_memory);
     Options o = parse(argc, argv);
     std::vector<Case> cases = select_cases(o);
     std::vector<const char *> order;
@@ -511,24 +613,25 @@ int main(int argc, char **argv)
     }
     for (int i = 1; i < argc; i++)
         args.push_back(argv[i]);
-    std::signal(SIGINT, remove_tmp_and_die);
-    std::signal(SIGTERM, remove_tmp_and_die);
+    for (int sig : terminating_signals())
+        std::signal(sig, remove_tmp_and_die);
+    std::signal(SIGXFSZ, SIG_IGN);       // a file size limit: the write fails (EFBIG), we say so
+    std::at_quick_exit(remove_tmp_at_quick_exit);
     // The JSON goes to a temp file of our own next to the user's (mkstemp),
-    // renamed over it once the run is complete: written by Google
-    // Benchmark in-process, by the orchestrator when isolated.
-    std::string json_flag;
+    // written by our reporter (in-process too: Google Benchmark would not
+    // check its writes), staged and renamed with the other reports.
     if (!o.json.empty()) {
         std::snprintf(json_tmp, sizeof json_tmp, "%s.XXXXXX", o.json.c_str());
         int fd = mkstemp(json_tmp);
         if (fd < 0)
             usage_error("--benchmark_out", "cannot write next to " + o.json + ": " + std::strerror(errno));
+        if (!report_stage_tmp(json_tmp, o.json.c_str())) {
+            close(fd);
+            unlink(json_tmp);
+            usage_error("--benchmark_out", "path too long: " + o.json);
+        }
         (void)fchmod(fd, 0644);          // mkstemp's 0600 is not a report's mode
         close(fd);
-        std::signal(SIGABRT, remove_tmp_and_die);   // rc_fatal: a run that cannot go on
-        if (!o.isolate) {
-            json_flag = std::string("--benchmark_out=") + json_tmp;
-            args.push_back(&json_flag[0]);
-        }
     }
     args.push_back(nullptr);
     int gargc = (int)args.size() - 1;
@@ -550,49 +653,57 @@ int main(int argc, char **argv)
     }
     std::fflush(stdout);
     Reporter reporter(o);
+    std::ofstream json_out;
+    if (!o.json.empty()) {
+        json_out.open(json_tmp, std::ios::out | std::ios::trunc);
+        if (!json_out)
+            os_error("--benchmark_out", json_tmp);
+    }
+    bool json_ok = true, worker_os_error = false;
     if (o.isolate) {
-        std::ofstream json_out;
-        if (!o.json.empty()) {
-            json_out.open(json_tmp, std::ios::out | std::ios::trunc);
-            if (!json_out)
-                os_error("--benchmark_out", json_tmp);
-        }
-        bool ok = run_isolated(cases, o, reporter, o.json.empty() ? nullptr : &json_out);
-        if (!o.json.empty()) {
-            json_out.close();
-            if (!ok || json_out.fail())
-                os_error("--benchmark_out", json_tmp);
-        }
+        json_ok = run_isolated(cases, o, reporter, o.json.empty() ? nullptr : &json_out, worker_os_error);
     } else {
         for (const Case &c : cases)
             register_case(c, o, -1);
-        benchmark::RunSpecifiedBenchmarks(&reporter);
+        Tee tee(reporter, o.json.empty() ? nullptr : &json_out);
+        benchmark::RunSpecifiedBenchmarks(&tee);
+    }
+    if (!o.json.empty()) {
+        json_out.flush();
+        json_out.close();
+        if (!json_ok || json_out.fail())
+            os_error("--benchmark_out", o.json.c_str());
+        // The stream says nothing of a write the disk refused at close
+        // beyond fail(); fsync makes sure the bytes are on it.
+        int fd = open(json_tmp, O_RDONLY);
+        if (fd < 0 || fsync(fd) != 0)
+            os_error("--benchmark_out", o.json.c_str());
+        close(fd);
     }
     benchmark::Shutdown();
     report_summary(stdout);
-    if (!o.json.empty() && std::rename(json_tmp, o.json.c_str()) != 0) {
-        std::fprintf(stderr, "rcbench: --benchmark_out: cannot write %s: %s\n", o.json.c_str(), std::strerror(errno));
+    char err[512];
+    if (!o.csv.empty() && !report_stage_csv(o.csv.c_str(), err, sizeof err)) {
+        std::fprintf(stderr, "rcbench: --csv: %s\n", err);
         remove_tmp();
         return 3;
     }
+    if (!o.summary.empty() && !report_stage_summary(o.summary.c_str(), err, sizeof err)) {
+        std::fprintf(stderr, "rcbench: --summary: %s\n", err);
+        remove_tmp();
+        return 3;
+    }
+    if (!report_commit(err, sizeof err)) {
+        std::fprintf(stderr, "rcbench: %s\n", err);
+        return 3;
+    }
     json_tmp[0] = '\0';
-    if (!o.csv.empty()) {
-        char err[512];
-        if (!report_write_csv(o.csv.c_str(), err, sizeof err)) {
-            std::fprintf(stderr, "rcbench: --csv: %s\n", err);
-            return 3;
-        }
+    if (!o.csv.empty())
         std::printf("\nrcbench: CSV report: %s\n", o.csv.c_str());
-    }
-    if (!o.summary.empty()) {
-        char err[512];
-        if (!report_write_summary(o.summary.c_str(), err, sizeof err)) {
-            std::fprintf(stderr, "rcbench: --summary: %s\n", err);
-            return 3;
-        }
-    }
     int status = finish_stdout();
     if (status != 0)
         return status;
+    if (worker_os_error)                 // its own line is on stderr, its error row in the reports
+        return 3;
     return report_errors() ? 1 : 0;
 }

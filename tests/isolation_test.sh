@@ -2,7 +2,8 @@
 # tests/isolation_test.sh EXE DIR — rcbench's worker processes: a worker
 # that crashes, hangs or exits early is one error row naming why, the other
 # benchmarks still run, the reports are written whole (the CSV has every
-# row, the JSON parses) and rcbench exits 1; in-process mode (--no-isolate)
+# row, the JSON parses) and rcbench exits 1 (3 when the worker ran out of
+# memory: an OS error, P7); in-process mode (--no-isolate)
 # still runs; --list=KIND prints each list. RCBENCH_RUN: the emulator prefix.
 exe=$1; dir=$2
 checks=0
@@ -10,24 +11,26 @@ fail() { echo "FAIL: $*"; exit 1; }
 ok() { checks=$((checks + 1)); echo "ok: $*"; }
 sel="--quick --workloads=tl_incdec,empty --strategies=plain,none --allocators=arena --threads=1"
 victim=empty/none/none/threads:1
-for fault in segv hang exit; do
+for fault in segv hang exit oom; do
     rm -f "$dir/iso-$fault.csv" "$dir/iso-$fault.json"
     # shellcheck disable=SC2086  # $sel and $RCBENCH_RUN are words
     RCBENCH_TEST_WORKER_FAULT=$fault:$victim $RCBENCH_RUN "$exe" $sel --timeout=3 \
         --csv="$dir/iso-$fault.csv" --benchmark_out="$dir/iso-$fault.json" >"$dir/iso-$fault.out" 2>&1
     rc=$?
-    [ "$rc" = 1 ] || { tail -5 "$dir/iso-$fault.out"; fail "$fault: exit $rc, expected 1"; }
+    want=1; [ $fault = oom ] && want=3
+    [ "$rc" = $want ] || { tail -5 "$dir/iso-$fault.out"; fail "$fault: exit $rc, expected $want"; }
     case $fault in
         segv) why='worker killed by SIGSEGV' ;;
         hang) why='worker killed: over the time limit of 3 s' ;;
-        exit) why='worker exited with status 3 before reporting its run: rcbench: test: worker gives up' ;;
+        exit) why='worker exited with status 1 before reporting its run: rcbench: test: worker gives up' ;;
+        oom) why='worker exited with status 3 before reporting its run: rcbench: error: out of memory (test)' ;;
     esac
     grep -q "^empty,none,none,1,0,.*,$why" "$dir/iso-$fault.csv" || { cat "$dir/iso-$fault.csv"; fail "$fault: no error row '$why'"; }
     grep -Eq '^tl_incdec,plain,arena,1,0,[0-9]+,[0-9.]+,' "$dir/iso-$fault.csv" || fail "$fault: the other benchmark has no figures"
     [ "$(wc -l < "$dir/iso-$fault.csv")" = 3 ] || fail "$fault: expected a header and 2 rows"
     /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['benchmarks']) == 2" \
         "$dir/iso-$fault.json" || fail "$fault: the JSON is not whole"
-    ok "$fault: an error row ($why), the run went on, reports whole, exit 1"
+    ok "$fault: an error row ($why), the run went on, reports whole, exit $want"
 done
 # In-process mode.
 # shellcheck disable=SC2086

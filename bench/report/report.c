@@ -2,10 +2,13 @@
  *
  * The CSV has one row per benchmark run (per repetition), the columns of
  * CSV_HEADER in that order (documented in docs/method.md); it is written
- * whole at the end to a temporary file of its own next to PATH (mkstemp)
- * and renamed over PATH, so a reader never sees half a report and a
- * failed run leaves what was there before. An error row has its names
- * and no numbers.
+ * whole at the end to a temporary file of its own next to PATH (mkstemp),
+ * as are the summary and the JSON; only when every one is written,
+ * flushed, synced and closed are they all renamed over their targets, so
+ * a reader never sees half a report, and a failed or interrupted run
+ * leaves what was there before (report_discard, async-signal-safe, removes
+ * the temporary files from a signal handler or at quick_exit). An error
+ * row has its names and no numbers.
  *
  * The summary: per workload, the median ns per op of each strategy over
  * its repetitions, as a ratio to atomic's, for each allocator and thread
@@ -16,11 +19,14 @@
  * overlap was under 0.9 (the threads did not run together) is marked '!'.
  * Peers' columns are marked '*'; then, per workload with peers, each
  * strategy on the arena against each peer (versus_peers).
- * Threading: the shim's thread only.
+ * Threading: the shim's thread only; report_discard also from a signal
+ * handler of that process (the staged list only grows, each entry written
+ * whole before the count that publishes it).
  */
 #include <errno.h>
 #include <stddef.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,16 +180,21 @@ bool report_check_path(const char *path, char *err, size_t errlen)
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s is not a regular file", path);
+        errno = 0;
         return false;
     }
     if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
-        snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+        int e = errno;
+        snprintf(err, errlen, "cannot replace %s: %s", path, strerror(e));
+        errno = e;
         return false;
     }
     char tmp[4096];
     int fd = tmp_open(path, tmp, sizeof tmp);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot write next to %s: %s", path, strerror(errno));
+        int e = errno;
+        snprintf(err, errlen, "cannot write next to %s: %s", path, strerror(e));
+        errno = e;
         return false;
     }
     close(fd);
@@ -191,9 +202,55 @@ bool report_check_path(const char *path, char *err, size_t errlen)
     return true;
 }
 
-/* Writes what body writes to path atomically: a mkstemp file next to it,
- * flushed and synced, then renamed over path. */
-static bool write_atomic(const char *path, void (*body)(FILE *f), char *err, size_t errlen)
+/* Staged reports: temporary files written whole, waiting to be renamed
+ * over their targets. The count is published after its entry is written,
+ * so a signal handler sees only whole entries; the owner's pid keeps a
+ * forked worker (which inherits the list) from removing its parent's
+ * files at its own exit. */
+#define STAGED_MAX 4
+static struct staged { char tmp[4096], path[4096]; } staged[STAGED_MAX];
+static volatile sig_atomic_t nstaged;
+static pid_t staged_owner;
+
+bool report_stage_tmp(const char *tmp, const char *path)
+{
+    if (nstaged >= STAGED_MAX || strlen(tmp) >= sizeof staged[0].tmp || strlen(path) >= sizeof staged[0].path)
+        return false;
+    struct staged *e = &staged[nstaged];
+    strcpy(e->tmp, tmp);
+    strcpy(e->path, path);
+    staged_owner = getpid();
+    nstaged = nstaged + 1;
+    return true;
+}
+
+void report_discard(void)
+{
+    if (staged_owner != getpid())
+        return;
+    for (sig_atomic_t i = nstaged; i > 0; i--)
+        if (staged[i - 1].tmp[0])
+            unlink(staged[i - 1].tmp);
+    nstaged = 0;
+}
+
+bool report_commit(char *err, size_t errlen)
+{
+    for (sig_atomic_t i = 0; i < nstaged; i++) {
+        if (rename(staged[i].tmp, staged[i].path) != 0) {
+            snprintf(err, errlen, "cannot replace %s: %s", staged[i].path, strerror(errno));
+            report_discard();
+            return false;
+        }
+        staged[i].tmp[0] = '\0';        /* renamed: nothing of ours to remove */
+    }
+    nstaged = 0;
+    return true;
+}
+
+/* Writes what body writes to a mkstemp file next to path, flushed, synced
+ * and closed, and stages it for report_commit. */
+static bool stage(const char *path, void (*body)(FILE *f), char *err, size_t errlen)
 {
     char tmp[4096];
     int fd = tmp_open(path, tmp, sizeof tmp);
@@ -206,14 +263,21 @@ static bool write_atomic(const char *path, void (*body)(FILE *f), char *err, siz
         }
         return false;
     }
-    (void)fchmod(fd, 0644);                 /* mkstemp's 0600 is not a report's mode */
-    body(f);
-    bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    if (!report_stage_tmp(tmp, path)) {     /* staged first: a signal now removes it */
+        snprintf(err, errlen, "cannot write %s: too many reports", path);
+        fclose(f);
         unlink(tmp);
         return false;
+    }
+    (void)fchmod(fd, 0644);                 /* mkstemp's 0600 is not a report's mode */
+    body(f);
+    errno = 0;
+    bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+    int saved = errno ? errno : EIO;
+    ok = fclose(f) == 0 && ok;
+    if (!ok) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno ? errno : saved));
+        return false;                       /* the caller discards every staged file */
     }
     return true;
 }
@@ -226,14 +290,14 @@ static void csv_body(FILE *f)
         write_row(f, &rows[i]);
 }
 
-bool report_write_csv(const char *path, char *err, size_t errlen)
+bool report_stage_csv(const char *path, char *err, size_t errlen)
 {
-    return write_atomic(path, csv_body, err, errlen);
+    return stage(path, csv_body, err, errlen);
 }
 
-bool report_write_summary(const char *path, char *err, size_t errlen)
+bool report_stage_summary(const char *path, char *err, size_t errlen)
 {
-    return write_atomic(path, report_summary, err, errlen);
+    return stage(path, report_summary, err, errlen);
 }
 
 unsigned report_rows(void) { return nrows; }

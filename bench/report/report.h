@@ -45,17 +45,24 @@ void report_set_order(const char *const *names, unsigned n);
 void report_add(const report_row_t *row);
 /* Checks that path can be written: a regular file or none, and a temp
  * file can be made next to it (made and removed). Returns false with a
- * one-line reason. */
+ * one-line reason, and errno (0 when the path is not a regular file). */
 bool report_check_path(const char *path, char *err, size_t errlen);
-/* Writes every row to path atomically (a mkstemp file next to it, then
- * rename). */
-bool report_write_csv(const char *path, char *err, size_t errlen);
+/* Reports are staged, then committed together: report_stage_csv and
+ * report_stage_summary write every row (the summary) to a mkstemp file
+ * next to PATH, flushed, synced and closed; report_stage_tmp stages a
+ * file written elsewhere (the JSON). report_commit renames each over its
+ * target; report_discard removes every staged file (async-signal-safe,
+ * and a no-op in a forked child). On false, err says why in one line; the
+ * caller discards. */
+bool report_stage_csv(const char *path, char *err, size_t errlen);
+bool report_stage_summary(const char *path, char *err, size_t errlen);
+bool report_stage_tmp(const char *tmp, const char *path);
+bool report_commit(char *err, size_t errlen);
+void report_discard(void);
 unsigned report_rows(void);
 /* The summary: per workload, strategies side by side as ratios to atomic
  * (median over repetitions), multi-thread rows grouped by placement. */
 void report_summary(FILE *out);
-/* The summary to path, atomically, as the CSV. */
-bool report_write_summary(const char *path, char *err, size_t errlen);
 /* Rows that are errors. */
 unsigned report_errors(void);
 

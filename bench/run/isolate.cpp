@@ -113,9 +113,8 @@ class PipeReporter : public benchmark::BenchmarkReporter {
 [[noreturn]] void worker_main(const Case &c, const Options &o, int64_t iterations, int out_fd, int err_fd)
 {
     // The parent's handlers remove its report temp files: not ours to run.
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    std::signal(SIGABRT, SIG_DFL);
+    for (int sig : terminating_signals())
+        std::signal(sig, SIG_DFL);
     if (dup2(err_fd, STDERR_FILENO) < 0)
         _exit(3);
     close(err_fd);
@@ -132,7 +131,12 @@ class PipeReporter : public benchmark::BenchmarkReporter {
                 pause();
         if (f == "exit:" + c.name) {
             std::fprintf(stderr, "rcbench: test: worker gives up\n");
-            _exit(3);
+            _exit(1);
+        }
+        if (f == "oom:" + c.name) {      // as rc_fatal_os does
+            std::fprintf(stderr, "rcbench: error: out of memory (test)\n");
+            std::fflush(stderr);
+            std::quick_exit(3);
         }
     }
     register_case(c, o, iterations);
@@ -159,10 +163,12 @@ double now_s()
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+// quick_exit: the CLI's at_quick_exit handler removes the report temps.
 [[noreturn]] void os_error(const char *what)
 {
     std::fprintf(stderr, "rcbench: %s: %s\n", what, std::strerror(errno));
-    std::exit(3);
+    std::fflush(stderr);
+    std::quick_exit(3);
 }
 
 // Forks a worker for one repetition of c and collects what it said.
@@ -390,6 +396,13 @@ std::vector<Run> aggregates(const std::vector<Run> &runs)
 
 }  // namespace
 
+const std::vector<int> &terminating_signals()
+{
+    static const std::vector<int> sigs = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM,
+                                           SIGUSR1, SIGUSR2, SIGVTALRM, SIGPROF, SIGABRT };
+    return sigs;
+}
+
 void kill_worker()
 {
     if (current_worker > 0)
@@ -397,7 +410,7 @@ void kill_worker()
 }
 
 bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::BenchmarkReporter &display,
-                  std::ostream *json_out)
+                  std::ostream *json_out, bool &worker_os_error)
 {
     // The order: rounds of repetitions, each a shuffle of the cases when
     // interleaving (seeded: --seed repeats an order), else case by case.
@@ -441,7 +454,10 @@ bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::B
     std::vector<std::vector<Run>> done(cases.size());
     for (const auto &[ci, rep] : order) {
         const Case &c = cases[ci];
-        Run run = collect(o, run_worker(c, o, iterations[ci]));
+        Outcome w = run_worker(c, o, iterations[ci]);
+        if (!w.timed_out && WIFEXITED(w.status) && WEXITSTATUS(w.status) == 3)
+            worker_os_error = true;
+        Run run = collect(o, w);
         if (!run.error_occurred && iterations[ci] == 0)
             iterations[ci] = run.iterations;
         run.run_name.function_name = c.name;

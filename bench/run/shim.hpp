@@ -81,12 +81,16 @@ int icount(const std::vector<Case> &cases, const Options &o);
 // The isolated run: each (case, repetition) in a forked worker, in the
 // orchestrator's order; runs go to `display` and, when json_out is open,
 // to a JSON reporter on it. Returns false when json_out could not be
-// written (errno says why).
+// written (errno says why). worker_os_error: set when a worker exited
+// with status 3 (out of memory, an OS error: its error row says which).
 bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::BenchmarkReporter &display,
-                  std::ostream *json_out);
+                  std::ostream *json_out, bool &worker_os_error);
 // Kills the worker running now, if any (async-signal-safe: for the CLI's
 // signal handler).
 void kill_worker();
+// The signals that end a process by default and can be caught: the CLI
+// removes its temp files on each; a worker puts them back to default.
+const std::vector<int> &terminating_signals();
 
 }  // namespace rcb
 
