@@ -34,17 +34,30 @@ json.dump({"context": {}, "benchmarks": bench}, open(f"{d}/a.json", "w"))
 open(f"{d}/bad.csv", "w").write("workload,strategy\nx,y\n")
 open(f"{d}/badnum.csv", "w").write(open(f"{d}/a.csv").read().replace("tl_incdec,atomic,arena,1,0,10,", "tl_incdec,atomic,arena,1,0,10,fast", 1))
 open(f"{d}/bad.json", "w").write('{"benchmarks": [')
+# Faults (issue 17): a field over csv's 128 KiB limit, JSON nested past
+# Python's recursion limit.
+open(f"{d}/bigfield.csv", "w").write(H + "\n" + 'tree,atomic,arena,1,0,10,"' + "9" * 300000 + '"' + ",1" * 19 + "\n")
+open(f"{d}/deep.json", "w").write('{"benchmarks": ' + "[" * 100000 + "]" * 100000 + "}")
 PY
+files() { find "$dir" -mindepth 1 -maxdepth 1 ! -name err ! -name ls.before -printf '%f %s %T@\n' | sort; }
 expect() {
     want=$1; shift
+    files > "$dir/ls.before"
     out=$("$tool" "$@" 2>"$dir/err"); rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        echo "FAIL: $* -> exit $rc, expected $want: $out $(cat "$dir/err")"; exit 1
+    check "$want" "$rc" "$*" "$out"
+}
+check() { # want rc what stdout: the exit, one stderr line on failure, no traceback, no file written
+    if [ "$2" -ne "$1" ]; then
+        echo "FAIL: $3 -> exit $2, expected $1: $4 $(cat "$dir/err")"; exit 1
     fi
-    if [ "$want" -eq 2 ] && [ "$(wc -l < "$dir/err")" -ne 1 ]; then
-        echo "FAIL: $* -> not one line on stderr: $(cat "$dir/err")"; exit 1
+    if [ "$1" -ge 2 ] && [ "$(wc -l < "$dir/err")" -ne 1 ]; then
+        echo "FAIL: $3 -> not one line on stderr: $(cat "$dir/err")"; exit 1
     fi
-    echo "ok: $* -> exit $rc"
+    if grep -q Traceback "$dir/err"; then
+        echo "FAIL: $3 -> a traceback: $(cat "$dir/err")"; exit 1
+    fi
+    files | diff "$dir/ls.before" - > /dev/null || { echo "FAIL: $3 -> wrote a file"; files; exit 1; }
+    echo "ok: $3 -> exit $2$([ -s "$dir/err" ] && printf ': %s' "$(head -c 200 "$dir/err")")"
 }
 cd "$dir" || exit 1
 expect 0 a.csv b.csv                      # noise only
@@ -60,5 +73,15 @@ expect 2 a.csv badnum.csv
 expect 2 a.csv bad.json
 expect 2 a.csv no-such.csv
 expect 2 --reference no/such/bench/threads:1 a.csv b.csv
+expect 2 a.csv bigfield.csv              # a 300 KB field: csv.Error, once a traceback and exit 1
+grep -q '^rcbench-compare: bigfield.csv:2: ' "$dir/err" || { echo "FAIL: no file:line for a huge field"; exit 1; }
+expect 2 a.csv deep.json                  # 100k-deep JSON: RecursionError, once exit 1
+grep -q '^rcbench-compare: deep.json: ' "$dir/err" || { echo "FAIL: deep JSON not named"; exit 1; }
+expect 2 --no-such-flag a.csv b.csv       # one line, not usage + error
+if [ -w /dev/full ]; then                 # the table cannot be written: an OS error, once exit 1
+    files > "$dir/ls.before"
+    "$tool" a.csv b.csv > /dev/full 2>"$dir/err"; check 3 $? "a.csv b.csv > /dev/full" ""
+    grep -q '^rcbench-compare: standard output: ' "$dir/err" || { echo "FAIL: stdout not named"; exit 1; }
+fi
 "$tool" a.csv badnum.csv 2>&1 >/dev/null | grep -q '^rcbench-compare: badnum.csv:2: ' || { echo "FAIL: no file:line for a bad number"; exit 1; }
 echo "compare: all cases hold"
