@@ -37,6 +37,8 @@ open(f"{d}/bad.json", "w").write('{"benchmarks": [')
 # Faults (issue 17): a field over csv's 128 KiB limit, JSON nested past
 # Python's recursion limit.
 open(f"{d}/bigfield.csv", "w").write(H + "\n" + 'tree,atomic,arena,1,0,10,"' + "9" * 300000 + '"' + ",1" * 19 + "\n")
+open(f"{d}/header.csv", "w").write(H + "\n")
+open(f"{d}/header-icount.csv", "w").write("benchmark,ops,instructions,instructions_per_op\n")
 open(f"{d}/deep.json", "w").write('{"benchmarks": ' + "[" * 100000 + "]" * 100000 + "}")
 PY
 files() { find "$dir" -mindepth 1 -maxdepth 1 ! -name err ! -name ls.before -printf '%f %s %T@\n' | sort; }
@@ -77,6 +79,10 @@ expect 2 a.csv bigfield.csv              # a 300 KB field: csv.Error, once a tra
 grep -q '^rcbench-compare: bigfield.csv:2: ' "$dir/err" || { echo "FAIL: no file:line for a huge field"; exit 1; }
 expect 2 a.csv deep.json                  # 100k-deep JSON: RecursionError, once exit 1
 grep -q '^rcbench-compare: deep.json: ' "$dir/err" || { echo "FAIL: deep JSON not named"; exit 1; }
+expect 2 a.csv header.csv                 # the header only: no rows (was "no benchmark in common")
+grep -qx 'rcbench-compare: header.csv:1: no rows, only the header' "$dir/err" || { echo "FAIL: header only: line not named"; exit 1; }
+expect 2 header-icount.csv header-icount.csv
+grep -qx 'rcbench-compare: header-icount.csv:1: no rows, only the header' "$dir/err" || { echo "FAIL: header only: line not named"; exit 1; }
 expect 2 --no-such-flag a.csv b.csv       # one line, not usage + error
 if [ -w /dev/full ]; then                 # the table cannot be written: an OS error, once exit 1
     files > "$dir/ls.before"
