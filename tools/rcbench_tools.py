@@ -8,6 +8,7 @@
 
 A tool imports it from its own directory (each is a script, not a package):
 
+    sys.dont_write_bytecode = True          # no __pycache__ in tools/
     sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
     import rcbench_tools as rt
     ...
