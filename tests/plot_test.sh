@@ -2,7 +2,9 @@
 # tests/plot_test.sh TOOL — checks tools/rcbench-plot (path TOOL) on a small
 # synthetic tidy CSV: the three PNGs are written and are PNGs, nothing
 # temporary is left; a bad header, a non-numeric ns_per_op and a missing file
-# each give exit 2, one line on stderr naming FILE:LINE, and no PNG.
+# each give exit 2, one line on stderr naming FILE:LINE, and no PNG; faults
+# (issue 17: a huge field, stdout on /dev/full, an --outdir that cannot be
+# written) give exit 2 or 3, one line, no traceback, no PNG written or changed.
 # Exit 0 on success, 1 with a FAIL line, 77 (ctest: skipped) without gnuplot.
 set -u
 tool=${1:?usage: plot_test.sh PATH-TO-rcbench-plot}
@@ -95,6 +97,39 @@ sed '3s/^\([^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,\)[^,]*/\1fast/' "$dir/run.csv" >
 grep -q ',fast,' "$dir/badvalue.csv" || fail "badvalue.csv not made"
 expect2 badvalue "badvalue.csv:3:.*ns_per_op"
 expect2 missing "missing.csv"
+
+pngs() { find "$dir" \( -name '*.png' -o -name '*.tmp' \) -printf '%p %s %T@\n' | sort; }
+attack() { # want what stdout args...: exit want, one stderr line, no traceback, no PNG changed
+    want=$1 what=$2 out=$3; shift 3
+    pngs > "$dir/pngs.before"
+    "$tool" "$@" > "$out" 2> "$dir/err"; rc=$?
+    [ "$rc" -eq "$want" ] || fail "$what: exit $rc, expected $want: $(cat "$dir/err")"
+    [ "$(wc -l < "$dir/err")" -eq 1 ] || fail "$what: not one line on stderr: $(cat "$dir/err")"
+    grep -q Traceback "$dir/err" && fail "$what: a traceback: $(cat "$dir/err")"
+    pngs | diff "$dir/pngs.before" - > /dev/null || fail "$what: PNGs written or changed: $(pngs)"
+    echo "ok: $what -> exit $rc: $(cat "$dir/err")"
+}
+
+{ head -1 "$dir/run.csv"; printf 'incref_decref,plain,arena,1,0,1,"'
+  head -c 300000 /dev/zero | tr '\0' 9; echo '",1'; } > "$dir/bigfield.csv"
+attack 2 "a 300 KB field" /dev/null "$dir/bigfield.csv"
+grep -q 'bigfield.csv' "$dir/err" || fail "a 300 KB field: file not named"
+if [ -w /dev/full ]; then              # stdout on a full disk: once a traceback and one PNG
+    attack 3 "stdout on /dev/full" /dev/full "$dir/run.csv"
+    grep -q '^rcbench-plot: standard output: ' "$dir/err" || fail "/dev/full: stdout not named"
+fi
+# A directory that cannot be written, as root too (root ignores a mode of
+# 555): /proc/self takes no new files. Once gnuplot's PNG on its stdout and
+# a UnicodeDecodeError traceback.
+if [ -d /proc/self ]; then
+    attack 3 "--outdir /proc/self" "$dir/out" --outdir /proc/self "$dir/run.csv"
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    mkdir "$dir/ro" && chmod 555 "$dir/ro"
+    attack 3 "--outdir read-only" "$dir/out" --outdir "$dir/ro" "$dir/run.csv"
+    [ -z "$(ls -A "$dir/ro")" ] || fail "--outdir read-only: $(ls -A "$dir/ro") left"
+    chmod 755 "$dir/ro"
+fi
 
 echo "ok: plot_test"
 exit 0

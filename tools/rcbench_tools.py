@@ -115,11 +115,13 @@ def _classify(e):
     return INPUT, f"internal error at {_where(e)}: {type(e).__name__}: {e}"
 
 
-def run(prog, main):
+def run(prog, main, quiet_sigpipe=False):
     """Runs main() (which returns the exit status) and exits: stdout flushed
     and its failure reported, every exception mapped to a status and one
-    line on stderr. Never returns."""
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)      # `| head` ends us quietly
+    line on stderr. Never returns. quiet_sigpipe: a closed pipe on stdout
+    (`| head`) ends the tool quietly, as it does cat, instead of exit 3."""
+    if quiet_sigpipe:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         try:
             code = main()
