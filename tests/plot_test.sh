@@ -1,8 +1,8 @@
 #!/bin/sh
 # tests/plot_test.sh TOOL — checks tools/rcbench-plot (path TOOL) on a small
 # synthetic tidy CSV: the three PNGs are written and are PNGs, nothing
-# temporary is left; a bad header, a non-numeric ns_per_op and a missing file
-# each give exit 2, one line on stderr naming FILE:LINE, and no PNG; faults
+# temporary is left; a bad header, a non-numeric ns_per_op, a missing file,
+# the header alone and only errored rows each give exit 2, one line on stderr naming FILE:LINE, and no PNG; faults
 # (issue 17: a huge field, stdout on /dev/full, an --outdir that cannot be
 # written) give exit 2 or 3, one line, no traceback, no PNG written or changed.
 # Exit 0 on success, 1 with a FAIL line, 77 (ctest: skipped) without gnuplot.
@@ -97,6 +97,11 @@ sed '3s/^\([^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,\)[^,]*/\1fast/' "$dir/run.csv" >
 grep -q ',fast,' "$dir/badvalue.csv" || fail "badvalue.csv not made"
 expect2 badvalue "badvalue.csv:3:.*ns_per_op"
 expect2 missing "missing.csv"
+head -1 "$dir/run.csv" > "$dir/headeronly.csv"     # once exit 0 and three "not drawn" notes
+expect2 headeronly "headeronly.csv:1: no rows"
+{ head -1 "$dir/run.csv"; grep ',,,,,,,,,,' "$dir/run.csv"; } > "$dir/allerrored.csv"
+[ "$(wc -l < "$dir/allerrored.csv")" -eq 2 ] || fail "allerrored.csv not made"
+expect2 allerrored "allerrored.csv: no rows with an ns_per_op"
 
 pngs() { find "$dir" \( -name '*.png' -o -name '*.tmp' \) -printf '%p %s %T@\n' | sort; }
 attack() { # want what stdout args...: exit want, one stderr line, no traceback, no PNG changed
