@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/gate_test.sh TOOLS — tools/rcbench-icount and tools/rcbench-gate
-# (in the directory TOOLS) under faults, without a real valgrind run: a
+# (in the directory TOOLS; the gate from a copy beside a results/ of the
+# test's own) under faults, without a real valgrind run: a
 # stand-in `valgrind` on PATH writes one callgrind dump per benchmark and
 # prints rcbench --icount's lines (FAKE_VG=fail: valgrind fails;
 # =badtotals: a garbled dump). Each case checks the exit status (P7), one
@@ -33,15 +34,15 @@ PATH=$dir/bin:$PATH
 export PATH
 unset RCBENCH_GATE_OUT FAKE_VG
 
-files() { find "$dir/w" -mindepth 1 -printf '%P %s %T@\n' | sort; }
+files() { find "$dir/w" -mindepth 1 ! -type d -printf '%P %s %T@\n' | sort; }
 # expect WANT WHAT STDOUT CMD...: CMD run in $dir/w exits WANT; when WANT
-# is not 0, one line on stderr; never a traceback; no file written or changed.
+# is 2 or more, one line on stderr; never a traceback; no file written or changed.
 expect() {
     want=$1 what=$2 out=$3; shift 3
     files > "$dir/files.before"
     (cd "$dir/w" && "$@") > "$out" 2> "$dir/err"; rc=$?
     [ "$rc" -eq "$want" ] || fail "$what: exit $rc, expected $want: $(cat "$dir/err")"
-    if [ "$want" -ne 0 ]; then
+    if [ "$want" -ge 2 ]; then
         [ "$(wc -l < "$dir/err")" -eq 1 ] || fail "$what: not one line on stderr: $(cat "$dir/err")"
     fi
     grep -q Traceback "$dir/err" && fail "$what: a traceback: $(cat "$dir/err")"
@@ -67,6 +68,45 @@ if [ -w /dev/full ]; then       # once a traceback (exit 1)
 fi
 if [ -d /proc/self ]; then      # a directory that takes no file, as root too; once exit 1
     expect 3 "icount --out /proc/self/x.csv" /dev/null "$icount" --out /proc/self/x.csv /bin/true
+fi
+
+# rcbench-gate, run from a copy of tools/ beside a results/<arch>/ of our own.
+top=$dir/w/top
+mkdir -p "$top/tools" "$top/results/$(uname -m)"
+cp "$tools/rcbench-gate" "$tools/rcbench-icount" "$tools/rcbench-compare" "$tools/rcbench_tools.py" "$top/tools/"
+gate=$top/tools/rcbench-gate
+base=$top/results/$(uname -m)/icount-baseline.csv
+expect 2 "gate without RCBENCH" /dev/null "$gate"
+expect 2 "gate without a baseline" /dev/null "$gate" /bin/true
+cp "$dir/w/counts.csv" "$base"
+expect 0 "gate, same counts" /dev/null "$gate" /bin/true
+sed 's/,1000,10.0000$/,900,9.0000/' "$dir/w/counts.csv" > "$base"
+expect 1 "gate, tl_incdec 11% more instructions" "$dir/out" "$gate" /bin/true
+grep -q '^tl_incdec/plain/arena/threads:1 .*REGRESSED' "$dir/out" || fail "gate: regression not named: $(cat "$dir/out")"
+# A baseline with a 300 KB field: once a traceback and exit 1, "regressed".
+{ head -1 "$dir/w/counts.csv"; printf '"'; head -c 300000 /dev/zero | tr '\0' x; echo '",1,1,1'; } > "$base"
+expect 2 "gate, a 300 KB field in the baseline" /dev/null "$gate" /bin/true
+head -1 "$dir/w/counts.csv" > "$base"
+expect 2 "gate, a header-only baseline" /dev/null "$gate" /bin/true
+cp "$dir/w/counts.csv" "$base"
+expect 2 "gate, valgrind fails" /dev/null env FAKE_VG=fail "$gate" /bin/true
+if [ -w /dev/full ]; then       # once a traceback and exit 1
+    expect 3 "gate > /dev/full" /dev/full "$gate" /bin/true
+fi
+if [ -d /proc/self ]; then      # icount's exit 3 was reported as 2
+    expect 3 "gate, RCBENCH_GATE_OUT unwritable" /dev/null env RCBENCH_GATE_OUT=/proc/self/x.csv "$gate" /bin/true
+fi
+# --baseline: a failed refresh is no regression (exit 1 was), and leaves
+# the old baseline; stdout on /dev/full is exit 3 (the baseline, written
+# atomically before, is whole).
+expect 2 "gate --baseline, valgrind fails" /dev/null env FAKE_VG=fail "$gate" --baseline /bin/true
+if [ -w /dev/full ]; then
+    sed 's/,1000,10.0000$/,900,9.0000/' "$dir/w/counts.csv" > "$base"
+    (cd "$dir/w" && "$gate" --baseline /bin/true) > /dev/full 2> "$dir/err"; rc=$?
+    [ "$rc" -eq 3 ] || fail "gate --baseline > /dev/full: exit $rc, expected 3: $(cat "$dir/err")"
+    [ "$(wc -l < "$dir/err")" -eq 1 ] || fail "gate --baseline > /dev/full: not one line: $(cat "$dir/err")"
+    cmp -s "$base" "$dir/w/counts.csv" || fail "gate --baseline > /dev/full: baseline not whole"
+    echo "ok: gate --baseline > /dev/full -> exit 3: $(cat "$dir/err")"
 fi
 
 echo "ok: gate_test"
