@@ -37,6 +37,10 @@ open(f"{d}/bad.json", "w").write('{"benchmarks": [')
 # Faults (issue 17): a field over csv's 128 KiB limit, JSON nested past
 # Python's recursion limit.
 open(f"{d}/bigfield.csv", "w").write(H + "\n" + 'tree,atomic,arena,1,0,10,"' + "9" * 300000 + '"' + ",1" * 19 + "\n")
+# UTF-8 (a CPU's name with "®"), and with a byte-order mark, as the C
+# locale reads it.
+open(f"{d}/utf8.csv", "w", encoding="utf-8").write(open(f"{d}/b.csv").read().replace("AMD EPYC, x", "Intel\u00ae Xeon\u00ae"))
+open(f"{d}/bom.csv", "w", encoding="utf-8-sig").write(open(f"{d}/b.csv").read())
 open(f"{d}/header.csv", "w").write(H + "\n")
 open(f"{d}/header-icount.csv", "w").write("benchmark,ops,instructions,instructions_per_op\n")
 open(f"{d}/deep.json", "w").write('{"benchmarks": ' + "[" * 100000 + "]" * 100000 + "}")
@@ -79,6 +83,12 @@ expect 2 a.csv bigfield.csv              # a 300 KB field: csv.Error, once a tra
 grep -q '^rcbench-compare: bigfield.csv:2: ' "$dir/err" || { echo "FAIL: no file:line for a huge field"; exit 1; }
 expect 2 a.csv deep.json                  # 100k-deep JSON: RecursionError, once exit 1
 grep -q '^rcbench-compare: deep.json: ' "$dir/err" || { echo "FAIL: deep JSON not named"; exit 1; }
+(   # P8: UTF-8 whatever the locale's encoding (here ASCII, once "not text")
+    LC_ALL=C PYTHONCOERCECLOCALE=0 PYTHONUTF8=0
+    export LC_ALL PYTHONCOERCECLOCALE PYTHONUTF8
+    expect 0 a.csv utf8.csv
+) || exit 1
+expect 0 a.csv bom.csv
 expect 2 a.csv header.csv                 # the header only: no rows (was "no benchmark in common")
 grep -qx 'rcbench-compare: header.csv:1: no rows, only the header' "$dir/err" || { echo "FAIL: header only: line not named"; exit 1; }
 expect 2 header-icount.csv header-icount.csv
