@@ -40,16 +40,18 @@ open(f"{d}/bigfield.csv", "w").write(H + "\n" + 'tree,atomic,arena,1,0,10,"' + "
 # UTF-8 (a CPU's name with "®"), and with a byte-order mark, as the C
 # locale reads it.
 open(f"{d}/utf8.csv", "w", encoding="utf-8").write(open(f"{d}/b.csv").read().replace("AMD EPYC, x", "Intel\u00ae Xeon\u00ae"))
+open(f"{d}/utf8-name.csv", "w", encoding="utf-8").write(open(f"{d}/b.csv").read().replace("tree,", "tr\u00e9e,"))
 open(f"{d}/bom.csv", "w", encoding="utf-8-sig").write(open(f"{d}/b.csv").read())
 open(f"{d}/header.csv", "w").write(H + "\n")
 open(f"{d}/header-icount.csv", "w").write("benchmark,ops,instructions,instructions_per_op\n")
 open(f"{d}/deep.json", "w").write('{"benchmarks": ' + "[" * 100000 + "]" * 100000 + "}")
 PY
-files() { find "$dir" -mindepth 1 -maxdepth 1 ! -name err ! -name ls.before -printf '%f %s %T@\n' | sort; }
+files() { find "$dir" -mindepth 1 -maxdepth 1 ! -name err ! -name out ! -name ls.before -printf '%f %s %T@\n' | sort; }
 expect() {
     want=$1; shift
     files > "$dir/ls.before"
     out=$("$tool" "$@" 2>"$dir/err"); rc=$?
+    printf '%s\n' "$out" > "$dir/out"
     check "$want" "$rc" "$*" "$out"
 }
 check() { # want rc what stdout: the exit, one stderr line on failure, no traceback, no file written
@@ -87,6 +89,8 @@ grep -q '^rcbench-compare: deep.json: ' "$dir/err" || { echo "FAIL: deep JSON no
     LC_ALL=C PYTHONCOERCECLOCALE=0 PYTHONUTF8=0
     export LC_ALL PYTHONCOERCECLOCALE PYTHONUTF8
     expect 0 a.csv utf8.csv
+    expect 0 utf8-name.csv utf8-name.csv  # a name ASCII cannot print: escaped, not a failure
+    grep -q '^tr\\xe9e/atomic' "$dir/out" || { echo "FAIL: tr\xe9e not in the table"; exit 1; }
 ) || exit 1
 expect 0 a.csv bom.csv
 expect 2 a.csv header.csv                 # the header only: no rows (was "no benchmark in common")

@@ -102,8 +102,8 @@ def _classify(e):
         return OS_ERROR, "out of memory"
     if isinstance(e, RecursionError):
         return INPUT, "input nested too deeply"
-    if isinstance(e, UnicodeError):
-        return INPUT, f"input is not UTF-8 text ({e})"
+    if isinstance(e, UnicodeDecodeError):
+        return INPUT, f"input is not UTF-8 text ({e.reason})"
     if isinstance(e, (csv.Error, ValueError)):  # json.JSONDecodeError is a ValueError
         return INPUT, f"malformed input: {e}"
     if isinstance(e, OSError):
@@ -122,6 +122,9 @@ def run(prog, main, quiet_sigpipe=False):
     (`| head`) ends the tool quietly, as it does cat, instead of exit 3."""
     if quiet_sigpipe:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # A name the locale cannot encode (UTF-8 from the report, an ASCII
+    # locale) is written escaped rather than failing the whole table.
+    sys.stdout.reconfigure(errors="backslashreplace")
     try:
         try:
             code = main()
