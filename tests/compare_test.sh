@@ -103,5 +103,10 @@ if [ -w /dev/full ]; then                 # the table cannot be written: an OS e
     "$tool" a.csv b.csv > /dev/full 2>"$dir/err"; check 3 $? "a.csv b.csv > /dev/full" ""
     grep -q '^rcbench-compare: standard output: ' "$dir/err" || { echo "FAIL: stdout not named"; exit 1; }
 fi
+files > "$dir/ls.before"                  # stdout closed: once an AttributeError traceback
+"$tool" a.csv b.csv >&- 2>"$dir/err"; check 3 $? "a.csv b.csv >&-" ""
+"$tool" a.csv b.csv >&- 2>&-; rc=$?      # nowhere to say it: the status alone
+[ "$rc" -eq 3 ] || { echo "FAIL: a.csv b.csv >&- 2>&- -> exit $rc, expected 3"; exit 1; }
+echo "ok: a.csv b.csv >&- 2>&- -> exit 3"
 "$tool" a.csv badnum.csv 2>&1 >/dev/null | grep -q '^rcbench-compare: badnum.csv:2: ' || { echo "FAIL: no file:line for a bad number"; exit 1; }
 echo "compare: all cases hold"

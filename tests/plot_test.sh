@@ -107,7 +107,11 @@ pngs() { find "$dir" \( -name '*.png' -o -name '*.tmp' \) -printf '%p %s %T@\n' 
 attack() { # want what stdout args...: exit want, one stderr line, no traceback, no PNG changed
     want=$1 what=$2 out=$3; shift 3
     pngs > "$dir/pngs.before"
-    "$tool" "$@" > "$out" 2> "$dir/err"; rc=$?
+    if [ "$1" = --stdout-closed ]; then
+        shift; "$tool" "$@" >&- 2> "$dir/err"; rc=$?
+    else
+        "$tool" "$@" > "$out" 2> "$dir/err"; rc=$?
+    fi
     [ "$rc" -eq "$want" ] || fail "$what: exit $rc, expected $want: $(cat "$dir/err")"
     [ "$(wc -l < "$dir/err")" -eq 1 ] || fail "$what: not one line on stderr: $(cat "$dir/err")"
     grep -q Traceback "$dir/err" && fail "$what: a traceback: $(cat "$dir/err")"
@@ -123,6 +127,7 @@ if [ -w /dev/full ]; then              # stdout on a full disk: once a traceback
     attack 3 "stdout on /dev/full" /dev/full "$dir/run.csv"
     grep -q '^rcbench-plot: standard output: ' "$dir/err" || fail "/dev/full: stdout not named"
 fi
+attack 3 "stdout closed" /dev/null --stdout-closed "$dir/run.csv"
 # A directory that cannot be written, as root too (root ignores a mode of
 # 555): /proc/self takes no new files. Once gnuplot's PNG on its stdout and
 # a UnicodeDecodeError traceback.

@@ -45,6 +45,19 @@ class ArgumentParser(argparse.ArgumentParser):
         raise Fail(f"{message} (try --help)")
 
 
+class _Closed:
+    """sys.stdout when the tool started with fd 1 closed."""
+
+    def write(self, text):
+        raise OSError(9, "closed")                      # as EBADF would say it
+
+    def flush(self):
+        pass
+
+    def reconfigure(self, **kw):
+        pass
+
+
 def say(text=""):
     """Prints a line to stdout; a failed write (a full disk, /dev/full) is an
     OS error of the tool's, not a crash."""
@@ -122,10 +135,12 @@ def run(prog, main, quiet_sigpipe=False):
     (`| head`) ends the tool quietly, as it does cat, instead of exit 3."""
     if quiet_sigpipe:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    # A name the locale cannot encode (UTF-8 from the report, an ASCII
-    # locale) is written escaped rather than failing the whole table.
-    sys.stdout.reconfigure(errors="backslashreplace")
     try:
+        if sys.stdout is None:                          # started with fd 1 closed (>&-):
+            sys.stdout = _Closed()                      # an error when written, not before
+        # A name the locale cannot encode (UTF-8 from the report, an ASCII
+        # locale) is written escaped rather than failing the whole table.
+        sys.stdout.reconfigure(errors="backslashreplace")
         try:
             code = main()
         except SystemExit as e:                         # --help, or sys.exit
@@ -136,7 +151,7 @@ def run(prog, main, quiet_sigpipe=False):
         try:
             sys.stderr.write(f"{prog}: {one_line(message)}\n")
             sys.stderr.flush()
-        except OSError:
+        except (OSError, AttributeError):               # stderr full, or closed (None)
             pass                                        # nowhere left to say it
     try:
         sys.stdout.flush()
