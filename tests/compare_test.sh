@@ -44,6 +44,9 @@ open(f"{d}/utf8-name.csv", "w", encoding="utf-8").write(open(f"{d}/b.csv").read(
 open(f"{d}/bom.csv", "w", encoding="utf-8-sig").write(open(f"{d}/b.csv").read())
 open(f"{d}/header.csv", "w").write(H + "\n")
 open(f"{d}/header-icount.csv", "w").write("benchmark,ops,instructions,instructions_per_op\n")
+# 300k benchmarks (20 MB): parsed, far more than the 80 MB we allow below.
+b = '{"name": "tree/atomic/arena/threads:1", "real_time": 1.5, "ops_per_iter": 1}'
+open(f"{d}/huge.json", "w").write('{"benchmarks": [' + ",".join([b] * 300000) + "]}")
 open(f"{d}/deep.json", "w").write('{"benchmarks": ' + "[" * 100000 + "]" * 100000 + "}")
 PY
 files() { find "$dir" -mindepth 1 -maxdepth 1 ! -name err ! -name out ! -name ls.before -printf '%f %s %T@\n' | sort; }
@@ -103,6 +106,9 @@ if [ -w /dev/full ]; then                 # the table cannot be written: an OS e
     "$tool" a.csv b.csv > /dev/full 2>"$dir/err"; check 3 $? "a.csv b.csv > /dev/full" ""
     grep -q '^rcbench-compare: standard output: ' "$dir/err" || { echo "FAIL: stdout not named"; exit 1; }
 fi
+files > "$dir/ls.before"                  # out of memory (MemoryError): exit 3, one line
+(ulimit -v 80000 && exec "$tool" a.csv huge.json) > /dev/null 2>"$dir/err"; check 3 $? "a.csv huge.json, ulimit -v 80000" ""
+grep -qx 'rcbench-compare: out of memory' "$dir/err" || { echo "FAIL: out of memory not said"; exit 1; }
 files > "$dir/ls.before"                  # stdout closed: once an AttributeError traceback
 "$tool" a.csv b.csv >&- 2>"$dir/err"; check 3 $? "a.csv b.csv >&-" ""
 "$tool" a.csv b.csv >&- 2>&-; rc=$?      # nowhere to say it: the status alone
