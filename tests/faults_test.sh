@@ -122,8 +122,9 @@ fi
 
 # ---- too few file descriptors ----------------------------------------------------
 # prlimit, so the limit is the program's alone (the shell's own redirections
-# need descriptors of their own); not under an emulator, which needs more.
-if [ -z "$RCBENCH_RUN" ]; then
+# need descriptors of their own); not under an emulator or a sanitizer,
+# whose runtimes need descriptors too (UBSan reads /proc/self/maps).
+if [ -z "$RCBENCH_RUN" ] && [ -z "$san" ]; then
     for mode in isolated no-isolate; do
         extra=; [ $mode = no-isolate ] && extra=--no-isolate
         keep "$dir"
@@ -137,7 +138,7 @@ if [ -z "$RCBENCH_RUN" ]; then
         ok "too few file descriptors ($mode): exit 3, one line, the user's reports untouched"
     done
 else
-    echo "skip: too few file descriptors under an emulator"
+    echo "skip: too few file descriptors under an emulator or a sanitizer"
 fi
 
 # ---- signals mid-run ------------------------------------------------------------------
