@@ -31,6 +31,15 @@ kept() { # DIR WHAT: the user's files unchanged, no temp file of ours left
     ! ls "$1" | grep -Eq '^keep[.](csv|json|txt)[.]' || fail "$2: a temp file was left: $(ls "$1")"
 }
 reports() { echo --csv="$1/keep.csv" --summary="$1/keep.txt" --benchmark_out="$1/keep.json"; }
+# started PID WHAT: waits until the run PID has staged its JSON temp file
+# (past its start-up), at most 30 s.
+started() {
+    n=0
+    until ls "$dir" | grep -q '^keep[.]json[.]'; do
+        n=$((n + 1)); [ $n -lt 300 ] || { kill -KILL "$1"; fail "$2: no temp file after 30 s"; }
+        sleep 0.1
+    done
+}
 # one_line FILE WHAT: exactly one error line on stderr, "rcbench: ..." (Google
 # Benchmark's context lines, which every run prints there, aside).
 one_line() { [ "$(grep -c '^rcbench: ' "$1")" = 1 ] || { cat "$1"; fail "$2: expected one error line on stderr"; }; }
@@ -150,11 +159,7 @@ for sig in TERM HUP USR1; do
     $RCBENCH_RUN "$exe" --workloads=tl_incdec --strategies=plain --allocators=arena --threads=1 \
         --benchmark_repetitions=1000 $(reports "$dir") >/dev/null 2>&1 &
     pid=$!
-    n=0
-    until ls "$dir" | grep -q '^keep[.]json[.]'; do
-        n=$((n + 1)); [ $n -lt 300 ] || { kill -KILL $pid; fail "SIG$sig: no temp file after 30 s"; }
-        sleep 0.1
-    done
+    started $pid "SIG$sig"
     sleep 0.5
     kill -s "$sig" $pid
     wait $pid; rc=$?
@@ -185,11 +190,7 @@ if command -v strace >/dev/null 2>&1 && [ -z "$RCBENCH_RUN" ] && [ -z "$san" ] &
             --allocators=arena,jemalloc --threads=1,2 --benchmark_repetitions=4 $(reports "$dir") \
             >/dev/null 2>"$dir/err" &
         pid=$!
-        n=0
-        until ls "$dir" | grep -q '^keep[.]json[.]'; do
-            n=$((n + 1)); [ $n -lt 300 ] || { kill -KILL $pid; fail "mmap: no temp file after 30 s"; }
-            sleep 0.1
-        done
+        started $pid "mmap"
         strace -f -p $pid -o /dev/null -e trace=mmap -e inject=mmap:error=ENOMEM:when=$when+ 2>/dev/null &
         spid=$!
         wait $pid; rc=$?
