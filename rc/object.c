@@ -283,8 +283,10 @@ const rc_type_t rc_type_tuple = {
 
 rc_obj_t *rc_tuple_new(int64_t size)
 {
-    if (size < 0 || (uint64_t)size > (SIZE_MAX - sizeof(rc_tuple_t)) / sizeof(rc_obj_t *))
-        return NULL;
+    if (RC_UNLIKELY(size < 0))
+        rc_fatal("rc_tuple_new: negative size %lld [strategy %s]", (long long)size, RC_STRATEGY_NAME);
+    if (RC_UNLIKELY((uint64_t)size > (SIZE_MAX - sizeof(rc_tuple_t)) / sizeof(rc_obj_t *)))
+        return NULL;                 /* more than any heap holds: out of memory */
     size_t bytes = sizeof(rc_tuple_t) + (size_t)size * sizeof(rc_obj_t *);
     rc_obj_t *o = obj_alloc(&rc_type_tuple, bytes);
     if (o) {
@@ -387,8 +389,9 @@ const rc_type_t rc_type_node = {
 
 rc_obj_t *rc_node_new_typed(const rc_type_t *type, uint32_t nslots, int64_t value)
 {
-    if (nslots < 1 || nslots > RC_NODE_MAX_SLOTS)
-        return NULL;
+    if (RC_UNLIKELY(nslots < 1 || nslots > RC_NODE_MAX_SLOTS))
+        rc_fatal("rc_node_new: %u slots, outside 1..%d [strategy %s]", (unsigned)nslots,
+                 RC_NODE_MAX_SLOTS, RC_STRATEGY_NAME);
     rc_obj_t *o = obj_alloc(type, sizeof(rc_node_t) + nslots * sizeof(rc_obj_t *));
     if (o) {
         rc_node_t *n = (rc_node_t *)o;

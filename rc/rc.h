@@ -249,7 +249,8 @@ void _rc_gc_free_block(rc_obj_t *o);
 static inline void *rc_gc_head(const rc_obj_t *o) { return (char *)o - RC_GC_HEAD_BYTES; }
 /* A container allocated with its header, of this thread's type. Tests and
  * types of their own use it (e.g. a node type with a finalizer); the type
- * must be node-shaped when traverse/clear are node's. */
+ * must be node-shaped when traverse/clear are node's. NULL: out of memory;
+ * nslots outside 1..RC_NODE_MAX_SLOTS is fatal (as rc_node_new). */
 rc_obj_t *rc_node_new_typed(const rc_type_t *type, uint32_t nslots, int64_t value);
 size_t rc_node_items(const rc_obj_t *o);
 void rc_node_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg);
@@ -275,11 +276,15 @@ RC_NORETURN RC_COLD void _rc_fault_underflow(const rc_obj_t *o);
 RC_NORETURN RC_COLD void _rc_fault_freed(const rc_obj_t *o, const char *op);
 
 /* Constructors: a new reference, or NULL when the allocator is out of
- * memory (nothing else changes). */
+ * memory (nothing else changes); NULL means nothing else. A programming
+ * error is fatal (rc_fatal, one line naming the constructor and the bad
+ * argument), never NULL: a negative tuple size, a node's slot count
+ * outside 1..RC_NODE_MAX_SLOTS. A tuple size no address space can hold
+ * is out of memory (NULL). */
 rc_obj_t *rc_int_new(int64_t value);
-rc_obj_t *rc_tuple_new(int64_t size);              /* items start NULL: fill with rc_tuple_set */
+rc_obj_t *rc_tuple_new(int64_t size);              /* size >= 0; items start NULL: fill with rc_tuple_set */
 rc_obj_t *rc_list_new(void);
-rc_obj_t *rc_node_new(uint32_t nslots, int64_t value);  /* 1 <= nslots <= RC_NODE_MAX_SLOTS */
+rc_obj_t *rc_node_new(uint32_t nslots, int64_t value);  /* 1 <= nslots <= RC_NODE_MAX_SLOTS, else fatal */
 
 /* The cached immortal int for value, or NULL when outside the cache. */
 rc_obj_t *rc_small_int(int64_t value);

@@ -8,14 +8,17 @@
  * liveness are read through count(), immortal() and live(), which pass a
  * safepoint first: deferred counting applies changes there (rc/rc.h), the
  * other strategies are exact at any time and the safepoint changes
- * nothing.
+ * nothing. Constructors given a bad size must die with one fatal line:
+ * those cases run in a forked child (tests/death.h).
  * Threading: single thread, attached for the whole run.
  */
+#include <signal.h>
 #include <string.h>
 
 #include "alloc/alloc.h"
 #include "rc/rc.h"
 #include "tests/check.h"
+#include "tests/death.h"
 
 static uint64_t live(void)
 {
@@ -272,11 +275,33 @@ static void clear_drops_every_child(void)
     CHECK_EQ(live(), 0);
 }
 
+/* A bad size is a programming error, not a full heap: one fatal line
+ * naming the constructor, never the NULL that means out of memory (rc.h). */
+static void tuple_negative(void) { (void)rc_tuple_new(-1); }
+static void node_no_slots(void) { (void)rc_node_new(0, 0); }
+static void node_too_many_slots(void) { (void)rc_node_new(RC_NODE_MAX_SLOTS + 1, 0); }
+
+static void expect_fatal(const char *what, void (*fn)(void), const char *names)
+{
+    death_t d = death_run(fn);
+    bool aborted = WIFSIGNALED(d.status) && WTERMSIG(d.status) == SIGABRT;
+    int lines = 0;
+    for (const char *p = d.msg; (p = strstr(p, "rcbench: fatal:")); p++)
+        lines++;
+    if (!aborted || lines != 1 || strstr(d.msg, names) == NULL)
+        printf("%s: %s (stderr: %s)\n", what, aborted ? "aborted" : "did not abort", d.msg);
+    CHECK(aborted);
+    CHECK_EQ(lines, 1);
+    CHECK(strstr(d.msg, names) != NULL);
+}
+
 static void constructors_reject_bad_sizes(void)
 {
-    CHECK(rc_tuple_new(-1) == NULL);
-    CHECK(rc_node_new(0, 0) == NULL);
-    CHECK(rc_node_new(RC_NODE_MAX_SLOTS + 1, 0) == NULL);
+    expect_fatal("rc_tuple_new(-1)", tuple_negative, "rc_tuple_new");
+    expect_fatal("rc_node_new(0)", node_no_slots, "rc_node_new");
+    expect_fatal("rc_node_new(RC_NODE_MAX_SLOTS + 1)", node_too_many_slots, "rc_node_new");
+    /* More than any address space holds: that is out of memory. */
+    CHECK(rc_tuple_new(INT64_MAX) == NULL);
     CHECK_EQ(live(), 0);
 }
 
