@@ -14,18 +14,25 @@
 
 set(RC_GEN_DIR ${CMAKE_BINARY_DIR}/gen)
 
-# flavour_module(NAME SOURCES src... [FLAVOURED_DEPS mod...] [LIBS lib...])
+# flavour_module(NAME SOURCES src... [FLAVOURED_DEPS mod...] [LIBS lib...]
+#                [LINK_SYMBOLS sym...])
+# LINK_SYMBOLS ("@S@" as in SOURCES): symbols every program that links the
+# module's library is made to pull in (--undefined on the library's
+# INTERFACE), so an object file that works through a constructor alone
+# (gc/gc.c installs the cycle detector before main) is never left in the
+# archive by a program that names none of its symbols.
 function(flavour_module name)
     get_property(strategies GLOBAL PROPERTY RC_STRATEGIES)
     if(strategies)
         message(FATAL_ERROR "flavour_module(${name}) after rc_add_strategy(): "
                             "register every flavoured module before the strategy lines")
     endif()
-    cmake_parse_arguments(PARSE_ARGV 1 FM "" "" "SOURCES;FLAVOURED_DEPS;LIBS")
+    cmake_parse_arguments(PARSE_ARGV 1 FM "" "" "SOURCES;FLAVOURED_DEPS;LIBS;LINK_SYMBOLS")
     set_property(GLOBAL APPEND PROPERTY RC_FLAVOUR_MODULES ${name})
     set_property(GLOBAL PROPERTY RC_FM_${name}_SOURCES ${FM_SOURCES})
     set_property(GLOBAL PROPERTY RC_FM_${name}_DEPS ${FM_FLAVOURED_DEPS})
     set_property(GLOBAL PROPERTY RC_FM_${name}_LIBS ${FM_LIBS})
+    set_property(GLOBAL PROPERTY RC_FM_${name}_SYMS ${FM_LINK_SYMBOLS})
 endfunction()
 
 # rc_flavour(TARGET STRATEGY): compile TARGET's own sources for STRATEGY.
@@ -62,6 +69,11 @@ function(rc_add_strategy s)
         rc_flavour(${mod}_${s} ${s})
         list(TRANSFORM deps APPEND _${s})
         target_link_libraries(${mod}_${s} PUBLIC ${deps} ${libs})
+        get_property(syms GLOBAL PROPERTY RC_FM_${mod}_SYMS)
+        foreach(sym IN LISTS syms)
+            string(REPLACE "@S@" ${s} real_sym ${sym})
+            target_link_options(${mod}_${s} INTERFACE "LINKER:--undefined=${real_sym}")
+        endforeach()
     endforeach()
     set_property(GLOBAL APPEND PROPERTY RC_STRATEGIES ${s})
 endfunction()

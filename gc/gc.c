@@ -588,8 +588,9 @@ static void fold(gc_thread_t *t)
 static void track(rc_obj_t *o)
 {
     if (RC_UNLIKELY(!rc_is_attached()))
-        rc_fatal("gc: a %s made on a thread that is not attached (rc_thread_attach first: "
-                 "a collection may be running)", o->type->name);
+        rc_fatal("gc: a %s made on a thread that is not attached: the cycle detector is linked in "
+                 "(gc/gc.h), so a thread calls rc_thread_attach before it makes containers "
+                 "(a collection may be running) [strategy %s]", o->type->name, RC_STRATEGY_NAME);
     gc_thread_t *t = self_record();
     if (RC_UNLIKELY(at_load_relaxed(&t->remote) != 0))
         drain_remote(t);
@@ -679,9 +680,18 @@ static bool untrack_attached(rc_obj_t *o)
 
 static const rc_gc_hooks_t hooks = { track, untrack };
 
+/* Idempotent: a repeat only reads the pointer, so a program may call it
+ * while threads run once the constructor below has installed it. */
+void gc_install(void)
+{
+    if (_rc_gc_hooks != &hooks)
+        _rc_gc_hooks = &hooks;
+}
+
 /* Installed before main, after the small ints (101), before anything
- * that could make a container. */
-__attribute__((constructor(102))) static void gc_install(void) { _rc_gc_hooks = &hooks; }
+ * that could make a container. Linking gc_<s> always brings this file in
+ * (CMake: --undefined=gc_<s>_install on the library's INTERFACE). */
+__attribute__((constructor(102))) static void gc_install_early(void) { gc_install(); }
 
 /* ---- settings and figures ------------------------------------------------- */
 

@@ -10,8 +10,16 @@
  * what stays reachable from outside, runs finalizers once (resurrection
  * honoured), clears and frees the rest, and promotes the survivors.
  *
+ * Linking is what turns it on: a program that links gc_<s> (the CMake
+ * target, or libgc_<s>.a) has the collector, installed before main by a
+ * constructor, whether or not it names a gc_ symbol; one that does not
+ * link it has none (containers untracked, cycles never freed). CMake puts
+ * --undefined=gc_<s>_install on gc_<s>'s INTERFACE; a hand-written link
+ * line passes -Wl,--undefined=gc_<s>_install (or calls gc_install()).
+ *
  * Threading: a thread that makes, drops or uses containers while a
- * collection may run is attached (making one unattached is fatal). Each
+ * collection may run is attached: with the collector linked in, making
+ * one unattached is fatal (one line saying so), under every strategy. Each
  * thread links its containers on its own lists (no lock); one that dies on
  * another thread goes on its owner's remote stack (one release CAS).
  * Finalizers run with the world stopped and must not wait for a thread.
@@ -28,6 +36,13 @@
 #endif
 
 #define GC_GENERATIONS 3
+
+/* Installs the collector's hooks into the object model. A constructor
+ * calls it before main whenever this module is linked; calling it again
+ * does nothing. It exists so a link line can name it
+ * (-Wl,--undefined=gc_<s>_install): the explicit way to link the
+ * collector in. */
+void gc_install(void);
 
 /* Collects generations 0..generation (0..2; -1: the policy's choice, as
  * after an allocation) with the world stopped. Returns the number of
