@@ -39,6 +39,14 @@ _Static_assert(RC_SMALL_INT_MIN <= 0 && RC_SMALL_INT_MAX >= 0,
 #define RC_DEBUG_QUARANTINE 4096
 #endif
 
+/* Default of rc_set_stall_warn_ns: how long a thread waits for plain's
+ * GIL, or a stopper for the world to stop, with no progress before one
+ * warning line names the likely cause (an attached thread blocked without
+ * rc_thread_detach). Far above any pause a run should see: 10 s. */
+#ifndef RC_STALL_WARN_NS
+#define RC_STALL_WARN_NS UINT64_C(10000000000)
+#endif
+
 /* Most child slots a node may have (nodes are sized at creation). */
 #ifndef RC_NODE_MAX_SLOTS
 #define RC_NODE_MAX_SLOTS 8

@@ -13,7 +13,7 @@
  * record still counts the frees.
  * Threading: registry and totals under registry_lock; counters as above;
  * hooks are appended under registry_lock and read after an acquire load of
- * their count.
+ * their count; the stall-warning setting is a relaxed atomic.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -125,3 +125,18 @@ void rc_fatal_os(const char *fmt, ...)
     va_start(ap, fmt);
     rc_vexit_line("error", fmt, ap);
 }
+
+void rc_warn(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "rcbench: warning: %s\n", line);   /* one fprintf: one line */
+    fflush(stderr);
+}
+
+static RC_ATOMIC(uint64_t) stall_warn_ns = RC_STALL_WARN_NS;   /* a setting: relaxed */
+void rc_set_stall_warn_ns(uint64_t ns) { at_store_relaxed(&stall_warn_ns, ns); }
+uint64_t rc_stall_warn_ns(void) { return at_load_relaxed(&stall_warn_ns); }

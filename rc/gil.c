@@ -11,7 +11,10 @@
  * CPython. The interval (default 5 ms, CPython's sys.getswitchinterval())
  * keeps hand-overs from dominating throughput: without it, plain's
  * multi-thread figures would measure hand-over cost at every safepoint.
- * Misuse is fatal: acquiring twice, or releasing/yielding without holding.
+ * Misuse is fatal: acquiring twice, or releasing/yielding without holding
+ * (rc_plain_thread_attach/detach check first, so their repeats do nothing).
+ * A waiter that sees no hand-over for rc_stall_warn_ns warns once: the
+ * holder is most likely blocked while attached (rc/rc.h, "Threads").
  * A thread that exits holding the GIL releases it (rc/core.c calls
  * _rc_gil_thread_exit).
  * Threading: everything below is under gil_mutex except the drop request
@@ -21,6 +24,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "rc/rc.h"
 
 static pthread_mutex_t gil_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -62,9 +66,11 @@ static void deadline_after(struct timespec *ts, uint64_t ns)
 static void acquire_locked(rc_thread_t *self)
 {
     if (gil_owner == self)
-        rc_fatal("GIL acquired twice by thread %llu (rc_thread_attach called twice?)",
+        rc_fatal("GIL acquired twice by thread %llu (rc_gil_acquire while holding it)",
                  (unsigned long long)self->id);
     gil_waiters++;
+    uint64_t since = 0, since_switches = gil_switches;   /* the stall clock */
+    bool warned = false;
     while (gil_owner != NULL) {
         uint64_t seen = gil_switches;
         struct timespec deadline;
@@ -74,6 +80,18 @@ static void acquire_locked(rc_thread_t *self)
             /* relaxed: the holder only needs to notice eventually; the
              * hand-over itself is ordered by gil_mutex. */
             at_store_relaxed(&_rc_gil_drop_request, true);
+        }
+        uint64_t limit = rc_stall_warn_ns(), now = rc_now_ns();
+        if (since == 0 || gil_switches != since_switches) {
+            since = now;                     /* a hand-over happened: progress */
+            since_switches = gil_switches;
+        } else if (!warned && limit != 0 && gil_owner != NULL && now - since >= limit) {
+            warned = true;
+            rc_warn("thread %llu has waited %llu ms for the GIL, held all that time by thread %llu "
+                    "without a safepoint: an attached thread that blocks (pthread_join on a thread "
+                    "that attaches, a lock, I/O) must rc_thread_detach first (rc/rc.h, Threads)",
+                    (unsigned long long)self->id, (unsigned long long)((now - since) / 1000000),
+                    (unsigned long long)gil_owner->id);
         }
     }
     gil_waiters--;

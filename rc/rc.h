@@ -163,6 +163,30 @@ rc_stats_t rc_stats_get(void);
 /* Prints "rcbench: fatal: <message>" on one line to stderr and aborts: a
  * bug (a broken invariant, a misused API). */
 RC_NORETURN RC_COLD RC_PRINTF(1, 2) void rc_fatal(const char *fmt, ...);
+/* Prints "rcbench: warning: <message>" on one line to stderr. */
+RC_COLD RC_PRINTF(1, 2) void rc_warn(const char *fmt, ...);
+
+/* Threads: the same contract under every strategy (each strategy header
+ * says what attaching costs there: plain takes the GIL, the others join
+ * the world, deferred also gets an epoch record).
+ * - rc_thread_attach attaches the calling thread; on an attached thread
+ *   it does nothing. rc_thread_detach detaches it; on a detached thread
+ *   it does nothing. They do not nest: one detach undoes any number of
+ *   attaches. Detaching while this thread has the world stopped is fatal.
+ * - An attached thread passes rc_safepoint regularly and detaches before
+ *   it blocks: pthread_join, a lock or condition variable another thread
+ *   may hold for long, I/O. An attached thread that joins (or waits for)
+ *   a thread that attaches deadlocks under plain, whose attach waits for
+ *   the GIL; under the other strategies it deadlocks as soon as that
+ *   thread stops the world (a collection may, at any allocation), and
+ *   under deferred every thread's frees wait for it meanwhile.
+ * - Detection: a thread that has waited rc_stall_warn_ns for the GIL
+ *   while its holder passed no safepoint, or a stopper that has waited as
+ *   long for attached threads to park, prints one rc_warn line naming
+ *   the rule, once per wait, and keeps waiting. 0 turns it off; the
+ *   default is RC_STALL_WARN_NS (base/config.h). */
+void rc_set_stall_warn_ns(uint64_t ns);
+uint64_t rc_stall_warn_ns(void);
 
 /* Prints "rcbench: <message>" on one line to stderr and exits with status
  * 3 (quick_exit: at_quick_exit handlers run, static destructors do not):

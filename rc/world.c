@@ -16,10 +16,14 @@
  * Everything a parked thread did before parking happens before the
  * stopper's return (the mutex orders it), and everything the stopper did
  * while the world was stopped happens before a parked thread runs again.
+ * A stopper that has waited rc_stall_warn_ns warns once (an attached
+ * thread blocked without detaching never parks: rc/rc.h, "Threads").
  *
  * Threading: as above; rc_world_stats reads under the lock.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "rc/rc.h"
@@ -95,8 +99,31 @@ void _rc_world_stop_slow(void)
     stopper = self;
     at_store_relaxed(&_rc_world_stop_requested, true);
     uint64_t t0 = rc_now_ns();
-    while (running > 1)
-        pthread_cond_wait(&world_parked, &world_lock);
+    bool warned = false;
+    while (running > 1) {
+        uint64_t limit = rc_stall_warn_ns();
+        if (warned || limit == 0) {
+            pthread_cond_wait(&world_parked, &world_lock);
+            continue;
+        }
+        /* world_parked runs on CLOCK_REALTIME (a static initialiser): a
+         * clock jump only moves when the warning comes. */
+        uint64_t now = rc_now_ns(), left = t0 + limit > now ? t0 + limit - now : 0;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t ns = (uint64_t)ts.tv_nsec + left;
+        ts.tv_sec += (time_t)(ns / 1000000000u);
+        ts.tv_nsec = (long)(ns % 1000000000u);
+        if (pthread_cond_timedwait(&world_parked, &world_lock, &ts) == ETIMEDOUT && running > 1 &&
+            rc_now_ns() - t0 >= limit) {
+            warned = true;
+            rc_warn("thread %llu has waited %llu ms to stop the world for %llu attached thread(s) "
+                    "that passed no safepoint: an attached thread that blocks (pthread_join on a "
+                    "thread that stops the world, a lock, I/O) must rc_thread_detach first "
+                    "(rc/rc.h, Threads)", (unsigned long long)self->id,
+                    (unsigned long long)((rc_now_ns() - t0) / 1000000), (unsigned long long)(running - 1));
+        }
+    }
     uint64_t waited = rc_now_ns() - t0;
     _rc_world_stopper = true;
     stops++;

@@ -6,7 +6,9 @@
  * (rc_gil_*): rc_plain_thread_attach takes it, rc_plain_safepoint hands it
  * over when another thread waits, rc_plain_thread_detach drops it. That is
  * CPython with a GIL, the baseline the other strategies are measured
- * against.
+ * against. Attach and detach follow rc/rc.h's contract (a repeat does
+ * nothing); a thread that blocks holding the GIL (pthread_join on a thread
+ * that attaches) deadlocks, which the GIL's stall warning reports.
  *
  * incref: one test of the immortal bit through the word's high half, then
  * one add on memory (x86-64: cmpl $0,4(%rdi); js; addq $1,(%rdi) — checked
@@ -86,8 +88,19 @@ static inline void _rc_plain_word_set(rc_plain_obj_t *o, uint64_t w) { o->refcnt
 static inline void _rc_plain_count_set(rc_plain_obj_t *o, uint64_t n) { o->refcnt = n; }
 #define rc_plain_count_max INT64_MAX   /* counts saturate above this */
 #define rc_plain_uses_gil 1   /* shared work runs under the GIL */
-static inline void rc_plain_thread_attach(void) { rc_gil_acquire(); }   /* registers the thread too */
-static inline void rc_plain_thread_detach(void) { rc_gil_release(); }
+/* Attach takes the GIL (registering the thread), detach drops it; a repeat
+ * does nothing, as under every strategy (rc/rc.h, "Threads"). Not a fast
+ * path: a thread-local read, then the GIL's mutex. */
+static inline void rc_plain_thread_attach(void)
+{
+    if (!rc_gil_held())
+        rc_gil_acquire();
+}
+static inline void rc_plain_thread_detach(void)
+{
+    if (rc_gil_held())
+        rc_gil_release();
+}
 static inline void rc_plain_safepoint(void) { rc_gil_safepoint(); }
 /* The GIL is plain's world lock: the attached caller holds it and pins it (no
  * hand-over at safepoints until resumed), so no other
