@@ -338,9 +338,17 @@ static inline void rc_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg)
         o->type->traverse(o, visit, arg);
 }
 
-/* Test hook: set the owner-side count (the count word for plain and
- * atomic, the local count for biased) for saturation tests; counts above
- * rc_count_max saturate into immortality. */
+/* Counts never wrap, under every strategy; what saturates, and where:
+ * - rc_count_max: the owner-side count's limit (the count word for plain,
+ *   atomic and deferred, the owner's local count for biased). The next
+ *   increment, or rc_debug_set_refcnt above it, makes the object immortal.
+ * - rc_refcount_max: the largest count rc_refcount reports for a mortal
+ *   object. The same as rc_count_max where one word holds every
+ *   reference; under biased, references other threads took are in the
+ *   shared count, which saturates on its own at 2^60, so a mortal object
+ *   may report up to rc_count_max + 2^60 - 1 (rc/strategy/biased.h).
+ *   Either way: never wrapped, and an immortal object is never freed.
+ * Test hook: set the owner-side count for saturation tests. */
 void rc_debug_set_refcnt(rc_obj_t *o, uint64_t count);
 
 #endif /* RC_FLAVOUR_H */

@@ -83,6 +83,7 @@ static inline void _rc_atomic_word_set(rc_atomic_obj_t *o, uint64_t w) { at_stor
 /* Test hook: the count (the whole word for a mortal object). */
 static inline void _rc_atomic_count_set(rc_atomic_obj_t *o, uint64_t n) { at_store_relaxed(&o->refcnt_shared, n); }
 #define rc_atomic_count_max INT64_MAX   /* counts saturate above this */
+#define rc_atomic_refcount_max INT64_MAX   /* one count word: the same bound */
 #define rc_atomic_uses_gil 0   /* no GIL: threads share objects freely */
 static inline void rc_atomic_thread_attach(void) { _rc_world_attach(); }
 static inline void rc_atomic_thread_detach(void) { _rc_world_detach(); }

@@ -177,6 +177,12 @@ static inline void _rc_biased_count_set(rc_biased_obj_t *o, uint64_t n)
     at_store_relaxed(&o->owner_local, (w & ~RC_BIASED_LOCAL_MASK) | local);
 }
 #define rc_biased_count_max ((int64_t)INT32_MAX)   /* local counts saturate above this */
+/* Other threads count in shared, which saturates on its own at
+ * RC_BIASED_SHARED_SATURATED (sticky, never decremented): a mortal object
+ * reports at most local INT32_MAX + shared 2^60 - 1. The incref fast path
+ * cannot saturate the sum without a test on the non-owner's fetch_add. */
+#define rc_biased_refcount_max (rc_biased_count_max + RC_BIASED_SHARED_SATURATED - 1)
+_Static_assert(rc_biased_refcount_max > rc_biased_count_max, "shared counts add to the local one");
 #define _rc_biased_dead_next(o) ((o)->dead_next)
 /* A dead object's reference to a child: an ordinary decref. */
 #define _rc_biased_drop_dead_ref(o) rc_biased_decref(o)

@@ -103,6 +103,7 @@ static inline void _rc_deferred_word_set(rc_deferred_obj_t *o, uint64_t w) { at_
 /* Test hook: the applied count (the whole word for a mortal object). */
 static inline void _rc_deferred_count_set(rc_deferred_obj_t *o, uint64_t n) { at_store_relaxed(&o->refcnt, n); }
 #define rc_deferred_count_max INT64_MAX   /* counts saturate above this */
+#define rc_deferred_refcount_max INT64_MAX   /* one count word: the same bound */
 
 #define rc_deferred_uses_gil 0   /* no GIL */
 /* The calling thread's epoch record while attached (NULL otherwise). */

@@ -87,6 +87,7 @@ static inline void _rc_plain_word_set(rc_plain_obj_t *o, uint64_t w) { o->refcnt
 /* Test hook: the count (the whole word for a mortal object). */
 static inline void _rc_plain_count_set(rc_plain_obj_t *o, uint64_t n) { o->refcnt = n; }
 #define rc_plain_count_max INT64_MAX   /* counts saturate above this */
+#define rc_plain_refcount_max INT64_MAX   /* one count word: the same bound */
 #define rc_plain_uses_gil 1   /* shared work runs under the GIL */
 /* Attach takes the GIL (registering the thread), detach drops it; a repeat
  * does nothing, as under every strategy (rc/rc.h, "Threads"). Not a fast

@@ -10,8 +10,10 @@
  * other strategies are exact at any time and the safepoint changes
  * nothing. Constructors given a bad size must die with one fatal line:
  * those cases run in a forked child (tests/death.h).
- * Threading: single thread, attached for the whole run.
+ * Threading: the main thread, attached for the whole run but while it
+ * joins the helper that counts from another thread (saturation).
  */
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 
@@ -219,6 +221,64 @@ static void counts_saturate(void)
     CHECK_EQ(live(), 0);
 }
 
+/* rc.h: the owner-side count saturates above rc_count_max; increfs by
+ * other threads never leave a mortal count above rc_refcount_max (biased
+ * counts them in its shared count, which saturates on its own) and never
+ * wrap. The helper thread attaches, so the main thread detaches around
+ * the join (plain: the GIL). */
+static void *incref_three(void *arg)
+{
+    rc_thread_attach();
+    for (int i = 0; i < 3; i++)
+        rc_incref(arg);
+    rc_safepoint();
+    rc_thread_detach();
+    return NULL;
+}
+static void *decref_three(void *arg)
+{
+    rc_thread_attach();
+    for (int i = 0; i < 3; i++)
+        rc_decref(arg);
+    rc_safepoint();
+    rc_thread_detach();
+    return NULL;
+}
+static void run_helper(void *(*fn)(void *), rc_obj_t *o)
+{
+    pthread_t t;
+    rc_thread_detach();
+    REQUIRE(pthread_create(&t, NULL, fn, o) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    rc_thread_attach();
+    for (int i = 0; i < 8; i++)
+        rc_safepoint();               /* deferred: the helper's decrements land epochs later */
+}
+
+static void counts_above_max_from_other_threads(void)
+{
+    uint64_t base = live();
+    rc_obj_t *o = rc_int_new(123457);
+    rc_debug_set_refcnt(o, (uint64_t)rc_count_max);
+    CHECK(!immortal(o));
+    run_helper(incref_three, o);
+    int64_t c = count(o);
+    if (!immortal(o))
+        printf("3 increfs by another thread at rc_count_max %lld: mortal, count %lld "
+               "(rc_refcount_max %lld)\n", (long long)rc_count_max, (long long)c, (long long)rc_refcount_max);
+    CHECK(immortal(o) ? c == RC_REFCNT_IMMORTAL : (uint64_t)c == (uint64_t)rc_count_max + 3);
+    CHECK(immortal(o) || c <= rc_refcount_max);
+    CHECK(c > 0);                     /* never wrapped */
+    run_helper(decref_three, o);
+    CHECK_EQ(live(), base + 1);       /* never freed on the way */
+    CHECK_EQ(rc_int_value(o), 123457);
+    if (!immortal(o))
+        CHECK_EQ(count(o), rc_count_max);
+    rc_debug_set_refcnt(o, 1);        /* test cleanup only */
+    rc_decref(o);
+    CHECK_EQ(live(), base);
+}
+
 static void trees_free_every_node(void)
 {
     /* A full binary tree of depth 12 plus a shared leaf referenced from
@@ -370,6 +430,7 @@ int main(int argc, char **argv)
     immortal_survives_a_billion_decrefs(opt.scale);
     cycles_keep_count_one();
     counts_saturate();
+    counts_above_max_from_other_threads();
     trees_free_every_node();
     clear_drops_every_child();
     constructors_reject_bad_sizes();
