@@ -5,7 +5,9 @@
  * closing "N passed, N failed" line and returns the exit status, a
  * failure when no check ran. A test's
  * options: --scale N divides iteration counts (sanitizer builds pass it),
- * --seed N seeds the PRNG (stress tests print the seed they used).
+ * --scale xN multiplies them (soak runs: the stress tests, through
+ * test_size; both may be given), --seed N seeds the PRNG (stress tests
+ * print the seed they used).
  * Threading: the counters are atomic, so worker threads may CHECK too.
  */
 #ifndef RC_TESTS_CHECK_H
@@ -57,18 +59,38 @@ static inline int test_end(void)
 }
 #define TEST_END() test_end()
 
-typedef struct test_opts { uint64_t scale; uint64_t seed; int argi; } test_opts_t;
+/* scale divides sizes, soak multiplies them (1 and 1 by default). */
+typedef struct test_opts { uint64_t scale; uint64_t seed; int argi; uint64_t soak; } test_opts_t;
 
-/* Parses --scale N, --seed N and --alloc NAME (makes backend NAME current;
- * the object-model tests run once per backend); leaves other arguments
- * from argi on. */
+/* A positive decimal count, whole string; 0 when it is not one. */
+static inline uint64_t test_count_arg(const char *s)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    return *end == '\0' && v <= UINT32_MAX ? (uint64_t)v : 0;
+}
+
+/* Parses --scale N, --scale xN, --seed N and --alloc NAME (makes backend
+ * NAME current; the object-model tests run once per backend); leaves
+ * other arguments from argi on. */
 static inline test_opts_t test_opts(int argc, char **argv)
 {
-    test_opts_t o = { 1, 42, 1 };
+    test_opts_t o = { 1, 42, 1, 1 };
     for (; o.argi + 1 < argc; o.argi += 2) {
-        if (strcmp(argv[o.argi], "--scale") == 0)
-            o.scale = strtoull(argv[o.argi + 1], NULL, 10);
-        else if (strcmp(argv[o.argi], "--seed") == 0)
+        if (strcmp(argv[o.argi], "--scale") == 0) {
+            const char *v = argv[o.argi + 1];
+            uint64_t n = test_count_arg(v[0] == 'x' ? v + 1 : v);
+            if (n == 0) {
+                fprintf(stderr, "--scale: expected N (divide sizes) or xN (multiply them), N >= 1; got %s\n", v);
+                exit(2);
+            }
+            if (v[0] == 'x')
+                o.soak = n;
+            else
+                o.scale = n;
+        } else if (strcmp(argv[o.argi], "--seed") == 0)
             o.seed = strtoull(argv[o.argi + 1], NULL, 10);
         else if (strcmp(argv[o.argi], "--alloc") == 0) {
             if (!alloc_backend_select(argv[o.argi + 1])) {
@@ -79,11 +101,16 @@ static inline test_opts_t test_opts(int argc, char **argv)
         } else
             break;
     }
-    if (o.scale == 0) {
-        fprintf(stderr, "--scale must be a positive integer\n");
-        exit(2);
-    }
+    if (o.soak > 1)
+        printf("soak: sizes x%llu\n", (unsigned long long)o.soak);
     return o;
+}
+
+/* n scaled for this run: n * soak / scale. Stress tests size their loops
+ * with it, so --scale xN runs them N times longer. */
+static inline uint64_t test_size(test_opts_t o, uint64_t n)
+{
+    return n * o.soak / o.scale;
 }
 
 /* The thread count of a threaded test: parses what test_opts left, which

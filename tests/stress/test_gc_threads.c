@@ -15,7 +15,7 @@
  * every millisecond for part of the run.
  * At the end: every witness back at count 1, everything freed once the
  * slots are drained and a last collection ran, nothing tracked.
- * Options: --scale N, --seed N, --threads N (1..8).
+ * Options: --scale N (or xN: longer), --seed N, --threads N (1..8).
  * Threading: slots RC_ATOMIC, exchanged acq_rel; objects follow the
  * strategy's rules.
  */
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
     test_opts_t opt = test_opts(argc, argv);
     int nthreads = test_threads_opt(argc, argv, opt.argi, 2, MAX_THREADS);
     base_seed = opt.seed;
-    int rounds = (int)(60 / (opt.scale > 6 ? 6 : opt.scale));
+    int rounds = (int)(60 * opt.soak / (opt.scale > 6 ? 6 : opt.scale));
     if (rc_strategy_desc.uses_gil)
         rc_gil_set_switch_interval_ns(100000);
     printf("%s: %d mutators, %d cross-thread cycles, seed %llu\n", rc_strategy_desc.name, nthreads,

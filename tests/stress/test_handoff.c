@@ -23,7 +23,7 @@
  * exiting owner's queue drain against non-owners orphan-merging children
  * of what the drain frees; witnesses held by each child find any child
  * that was never freed without touching freed memory.
- * Options: --scale N, --seed N, --threads N (1..16).
+ * Options: --scale N (or xN: longer), --seed N, --threads N (1..16).
  * Threading: slots are RC_ATOMIC and exchanged acq_rel; objects follow the
  * strategy's rules.
  */
@@ -340,8 +340,8 @@ int main(int argc, char **argv)
 {
     test_opts_t opt = test_opts(argc, argv);
     int nthreads = test_threads_opt(argc, argv, opt.argi, 4, MAX_THREADS);
-    uint64_t generations = 3000 / opt.scale + 2 * (uint64_t)nthreads;
-    ops_per_thread = 8000 / opt.scale + 200;
+    uint64_t generations = test_size(opt, 3000) + 2 * (uint64_t)nthreads;
+    ops_per_thread = test_size(opt, 8000) + 200;
     base_seed = opt.seed;
     printf("%s: %llu generations, %d at a time, ~%llu ops each, seed %llu\n", rc_strategy_desc.name,
            (unsigned long long)generations, nthreads, (unsigned long long)ops_per_thread,
@@ -408,7 +408,7 @@ int main(int argc, char **argv)
     CHECK_EQ(queued, merged);
     CHECK(queued > 0);
     CHECK(orphans > 0);
-    owner_exit_races_orphan_merges(400 / opt.scale + 40);
+    owner_exit_races_orphan_merges(test_size(opt, 400) + 40);
 #endif
     return TEST_END();
 }

@@ -142,14 +142,14 @@ int main(int argc, char **argv)
         }
     }
     REQUIRE(nthreads >= 1 && nthreads <= MAX_THREADS);
-    ops_per_thread = (no_lock ? 200000 : 2000000) / opt.scale;
+    ops_per_thread = test_size(opt, no_lock ? 200000 : 2000000);
     base_seed = opt.seed;
     printf("%s: %d threads x %llu ops, seed %llu%s\n", rc_strategy_desc.name, nthreads,
            (unsigned long long)ops_per_thread, (unsigned long long)opt.seed,
            no_lock ? " (no lock: negative control)" : "");
 
     if (!no_lock)
-        last_reference_race(nthreads, 20 / (opt.scale > 10 ? 10 : opt.scale));
+        last_reference_race(nthreads, 20 * opt.soak / (opt.scale > 10 ? 10 : opt.scale));
     if (rc_strategy_desc.uses_gil)
         rc_gil_set_switch_interval_ns(100000);
     uint64_t switches_before = rc_gil_switches();

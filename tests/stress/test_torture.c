@@ -23,7 +23,7 @@
  * rc_deferred_sync: every object made was freed (frees == allocations; a
  * double free is fatal in debug and ASan builds), nothing is pending, no
  * mortal object is alive, and the immortals' headers are unchanged.
- * Options: --scale N, --seed N, --readers N, --writers N (1..8 each).
+ * Options: --scale N (or xN: longer), --seed N, --readers N, --writers N (1..8 each).
  * Threading: slots are RC_ATOMIC: writers exchange acq_rel, readers load
  * acquire; objects follow the strategy's rules.
  */
@@ -181,7 +181,7 @@ int main(int argc, char **argv)
         }
     }
     REQUIRE(nreaders >= 1 && nreaders <= MAX_THREADS && nwriters >= 1 && nwriters <= MAX_THREADS);
-    ops_per_thread = 1000000 / opt.scale;
+    ops_per_thread = test_size(opt, 1000000);
     base_seed = opt.seed;
     printf("torture: %d readers, %d writers, %llu replacements per writer, seed %llu\n", nreaders,
            nwriters, (unsigned long long)ops_per_thread, (unsigned long long)opt.seed);

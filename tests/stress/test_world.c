@@ -19,7 +19,7 @@
  *     queue merged; deferred: every sealed decrement applied).
  * Under plain the GIL is the world lock: the stopper holds it, so the
  * same checks hold with nothing to stop.
- * Options: --scale N, --seed N, --threads N (1..8).
+ * Options: --scale N (or xN: longer), --seed N, --threads N (1..8).
  * Threading: slots are RC_ATOMIC and exchanged acq_rel; objects follow the
  * strategy's rules; the blocked thread waits on a mutex/condvar.
  */
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 {
     test_opts_t opt = test_opts(argc, argv);
     int nthreads = test_threads_opt(argc, argv, opt.argi, 2, MAX_THREADS);
-    uint64_t stops = STOPS / (opt.scale > 4 ? 4 : opt.scale);
+    uint64_t stops = STOPS * opt.soak / (opt.scale > 4 ? 4 : opt.scale);
     base_seed = opt.seed;
     if (rc_strategy_desc.uses_gil)
         rc_gil_set_switch_interval_ns(100000);
