@@ -26,7 +26,7 @@
  * array is its owner's, then main's after pthread_join, then the next
  * owner's of that bank after pthread_create; counters are atomics; waiting
  * threads yield (2 cores, more threads).
- * --scale divides the number of generations.
+ * --scale divides (xN multiplies) the number of generations.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 {
     test_opts_t opt = test_opts(argc, argv);
     base_seed = opt.seed;
-    uint64_t gens = GENERATIONS / opt.scale;
+    uint64_t gens = test_size(opt, GENERATIONS);
     if (gens < 10)
         gens = 10;
     printf("seed %" PRIu64 ", %" PRIu64 " generations of %d blocks, %d freers\n",

@@ -27,7 +27,8 @@
  * at the baseline) is all the arena may still hold.
  * Threading: slots are atomic and exchanged acq_rel (release publishes the
  * block's pattern, acquire makes it visible to the taker); everything else
- * a worker touches is its own. --scale divides the operation count.
+ * a worker touches is its own. --scale divides (xN multiplies) the
+ * operation count.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -159,7 +160,7 @@ int main(int argc, char **argv)
     }
     base_seed = opt.seed;
     uint64_t total_workers = (uint64_t)GENERATIONS * (uint64_t)nthreads;
-    ops_per_worker = TOTAL_OPS / opt.scale / total_workers;
+    ops_per_worker = test_size(opt, TOTAL_OPS) / total_workers;
     printf("seed %" PRIu64 ", %d threads at a time, %" PRIu64 " workers, ~%" PRIu64 " ops each\n",
            opt.seed, nthreads, total_workers, ops_per_worker);
 
