@@ -4,10 +4,12 @@
 # 200 / min(scale, 4) times, times the soak factor: --scale 4 alone gives
 # 50 stops, with --scale x2 100; a bad factor (x0, x, xy) is a usage error
 # (exit 2). Exit 0 when every case holds, 1 with a FAIL line.
+# RCBENCH_RUN: the emulator prefix (qemu-user for the arm64 presets).
 set -u
 bin=$1
 run() {   # run ARGS... -> the binary's stdout in $out, its status in $st
-    out=$("$bin" --alloc arena "$@" 2>&1); st=$?
+    # shellcheck disable=SC2086  # $RCBENCH_RUN is words
+    out=$(${RCBENCH_RUN:-} "$bin" --alloc arena "$@" 2>&1); st=$?
     printf '%s\n' "$out"
 }
 run --scale 4 --scale x2
