@@ -529,42 +529,6 @@ int print_list(const Options &o, const std::vector<Case> &cases)
     return finish_stdout();
 }
 
-// In-process: the display reporter, and the JSON to our own stream (whose
-// state we check; Google Benchmark's --benchmark_out would not).
-class Tee : public benchmark::BenchmarkReporter {
-  public:
-    Tee(benchmark::BenchmarkReporter &display, std::ostream *json) : display_(display), json_(json)
-    {
-        if (json_) {
-            file_.SetOutputStream(json_);
-            file_.SetErrorStream(&std::cerr);
-        }
-    }
-    bool ReportContext(const Context &context) override
-    {
-        if (json_)
-            file_.ReportContext(context);
-        return display_.ReportContext(context);
-    }
-    void ReportRuns(const std::vector<Run> &runs) override
-    {
-        display_.ReportRuns(runs);
-        if (json_)
-            file_.ReportRuns(runs);
-    }
-    void Finalize() override
-    {
-        display_.Finalize();
-        if (json_)
-            file_.Finalize();
-    }
-
-  private:
-    benchmark::BenchmarkReporter &display_;
-    benchmark::JSONReporter file_;
-    std::ostream *json_;
-};
-
 }  // namespace
 
 int main(int argc, char **argv)
@@ -659,19 +623,19 @@ int main(int argc, char **argv)
         if (!json_out)
             os_error("--benchmark_out", json_tmp);
     }
-    bool json_ok = true, worker_os_error = false;
+    bool worker_os_error = false;
+    Tee tee(reporter, o.json.empty() ? nullptr : &json_out);
     if (o.isolate) {
-        json_ok = run_isolated(cases, o, reporter, o.json.empty() ? nullptr : &json_out, worker_os_error);
+        run_isolated(cases, o, tee, worker_os_error);
     } else {
         for (const Case &c : cases)
             register_case(c, o, -1);
-        Tee tee(reporter, o.json.empty() ? nullptr : &json_out);
         benchmark::RunSpecifiedBenchmarks(&tee);
     }
     if (!o.json.empty()) {
         json_out.flush();
         json_out.close();
-        if (!json_ok || json_out.fail())
+        if (json_out.fail())
             os_error("--benchmark_out", o.json.c_str());
         // The stream says nothing of a write the disk refused at close
         // beyond fail(); fsync makes sure the bytes are on it.

@@ -409,8 +409,8 @@ void kill_worker()
         kill((pid_t)current_worker, SIGKILL);
 }
 
-bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::BenchmarkReporter &display,
-                  std::ostream *json_out, bool &worker_os_error)
+void run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::BenchmarkReporter &display,
+                  bool &worker_os_error)
 {
     // The order: rounds of repetitions, each a shuffle of the cases when
     // interleaving (seeded: --seed repeats an order), else case by case.
@@ -436,19 +436,12 @@ bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::B
         std::stable_sort(order.begin(), order.end(),
                          [](const auto &a, const auto &b) { return a.first < b.first; });
 
-    benchmark::JSONReporter json;
-    if (json_out) {
-        json.SetOutputStream(json_out);
-        json.SetErrorStream(&std::cerr);
-    }
     benchmark::BenchmarkReporter::Context ctx;
     size_t width = 10;
     for (const Case &c : cases)
         width = std::max(width, c.name.size() + 12);   // "/real_time", "_median"
     ctx.name_field_width = width;
     display.ReportContext(ctx);
-    if (json_out)
-        json.ReportContext(ctx);
 
     std::vector<int64_t> iterations(cases.size(), 0);
     std::vector<std::vector<Run>> done(cases.size());
@@ -470,25 +463,14 @@ bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::B
         run.time_unit = benchmark::kNanosecond;
         run.statistics = nullptr;
         display.ReportRuns({ run });
-        if (json_out)
-            json.ReportRuns({ run });
         done[ci].push_back(run);
         if (done[ci].size() == reps[ci]) {
             std::vector<Run> agg = aggregates(done[ci]);
-            if (!agg.empty()) {
+            if (!agg.empty())
                 display.ReportRuns(agg);
-                if (json_out)
-                    json.ReportRuns(agg);
-            }
         }
     }
     display.Finalize();
-    if (json_out) {
-        json.Finalize();
-        json_out->flush();
-        return !json_out->fail();
-    }
-    return true;
 }
 
 }  // namespace rcb

@@ -11,6 +11,7 @@
 #include "bench/run/shim.hpp"
 
 #include <algorithm>
+#include <iostream>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -146,6 +147,35 @@ benchmark::internal::Benchmark *register_case(const Case &c, const Options &o, i
     if (iterations > 0)                  // ... of the count the first one chose
         b->Iterations(iterations);
     return b;
+}
+
+Tee::Tee(benchmark::BenchmarkReporter &display, std::ostream *json) : display_(display), json_(json)
+{
+    if (json_) {
+        file_.SetOutputStream(json_);
+        file_.SetErrorStream(&std::cerr);
+    }
+}
+
+bool Tee::ReportContext(const Context &context)
+{
+    if (json_)
+        file_.ReportContext(context);
+    return display_.ReportContext(context);
+}
+
+void Tee::ReportRuns(const std::vector<Run> &runs)
+{
+    display_.ReportRuns(runs);
+    if (json_)
+        file_.ReportRuns(runs);
+}
+
+void Tee::Finalize()
+{
+    display_.Finalize();
+    if (json_)
+        file_.Finalize();
 }
 
 Reporter::Reporter(const Options &o)

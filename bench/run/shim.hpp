@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,22 @@ unsigned case_repetitions(const Case &c, const Options &o);
 // isolated worker's one repetition, calibrated; > 0 one of that many.
 benchmark::internal::Benchmark *register_case(const Case &c, const Options &o, int64_t iterations);
 
+// The display reporter, and Google Benchmark's JSON on a stream of ours
+// when json is not null (the caller checks the stream's state:
+// --benchmark_out would not).
+class Tee : public benchmark::BenchmarkReporter {
+  public:
+    Tee(benchmark::BenchmarkReporter &display, std::ostream *json);
+    bool ReportContext(const Context &context) override;
+    void ReportRuns(const std::vector<Run> &runs) override;
+    void Finalize() override;
+
+  private:
+    benchmark::BenchmarkReporter &display_;
+    benchmark::JSONReporter file_;
+    std::ostream *json_;
+};
+
 // Google Benchmark's display reporter (console or json, as
 // --benchmark_format says), plus a CSV row per finished run (not the
 // aggregates).
@@ -79,12 +96,11 @@ class Reporter : public benchmark::BenchmarkReporter {
 int icount(const std::vector<Case> &cases, const Options &o);
 
 // The isolated run: each (case, repetition) in a forked worker, in the
-// orchestrator's order; runs go to `display` and, when json_out is open,
-// to a JSON reporter on it. Returns false when json_out could not be
-// written (errno says why). worker_os_error: set when a worker exited
-// with status 3 (out of memory, an OS error: its error row says which).
-bool run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::BenchmarkReporter &display,
-                  std::ostream *json_out, bool &worker_os_error);
+// orchestrator's order; runs and their aggregates go to `display`.
+// worker_os_error: set when a worker exited with status 3 (out of memory,
+// an OS error: its error row says which).
+void run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::BenchmarkReporter &display,
+                  bool &worker_os_error);
 // Kills the worker running now, if any (async-signal-safe: for the CLI's
 // signal handler).
 void kill_worker();
