@@ -128,13 +128,10 @@ void rc_fatal_os(const char *fmt, ...)
 
 void rc_warn(const char *fmt, ...)
 {
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    rc_vline("warning", fmt, ap);
     va_end(ap);
-    fprintf(stderr, "rcbench: warning: %s\n", line);   /* one fprintf: one line */
-    fflush(stderr);
 }
 
 static RC_ATOMIC(uint64_t) stall_warn_ns = RC_STALL_WARN_NS;   /* a setting: relaxed */
