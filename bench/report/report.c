@@ -273,10 +273,11 @@ static bool stage(const char *path, void (*body)(FILE *f), char *err, size_t err
     body(f);
     errno = 0;
     bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
-    int saved = errno ? errno : EIO;
-    ok = fclose(f) == 0 && ok;
-    if (!ok) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno ? errno : saved));
+    int why = ok ? 0 : errno ? errno : EIO;  /* the first failure's reason */
+    if (fclose(f) != 0 && ok)
+        why = errno;
+    if (why != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(why));
         return false;                       /* the caller discards every staged file */
     }
     return true;
