@@ -12,7 +12,8 @@
  * CAS; the owner takes it whole with an acquire exchange); a collector has
  * the world stopped and owns every list. records[] is written under
  * reg_lock before an id is used; settings are relaxed atomics; net
- * allocations are counted per thread and folded into a global atomic; the
+ * allocations are counted per thread (its rc_gc_local_t, armed only while
+ * it is attached) and folded into a global atomic; the
  * statistics are written by one collector at a time, under stats_lock.
  *
  * Design: docs/gc.md.
@@ -25,11 +26,9 @@
 #include "base/clock.h"
 #include "gc/gc.h"
 
-typedef struct gc_head {
-    struct gc_head *next, *prev;
-    uint64_t word;        /* flags | owner id << 8 | (uint32)scratch << 32 */
-} gc_head_t;
-_Static_assert(sizeof(gc_head_t) == RC_GC_HEAD_BYTES, "RC_GC_HEAD_BYTES must match gc_head_t");
+/* The header (rc/rc.h); its word: flags | owner id << 8 | (uint32)scratch
+ * << 32. Bit 0 is never set (RC_GC_TAG_UNARMED). */
+typedef rc_gc_head_t gc_head_t;
 
 #define F_TRACKED       (UINT64_C(1) << 2)
 #define F_FINALIZED     (UINT64_C(1) << 3)
@@ -41,7 +40,7 @@ _Static_assert(sizeof(gc_head_t) == RC_GC_HEAD_BYTES, "RC_GC_HEAD_BYTES must mat
 #define FOLD            32                /* net allocations a thread folds in at once */
 #define PAUSES          4096
 
-static inline gc_head_t *head_of(const rc_obj_t *o) { return (gc_head_t *)rc_gc_head(o); }
+static inline gc_head_t *head_of(const rc_obj_t *o) { return rc_gc_head(o); }
 static inline rc_obj_t *obj_of(gc_head_t *h) { return (rc_obj_t *)((char *)h + RC_GC_HEAD_BYTES); }
 static inline int32_t scratch(const gc_head_t *h) { return (int32_t)(h->word >> 32); }
 /* One less reference from inside: the high half counts down in two's
@@ -92,9 +91,10 @@ typedef struct gc_thread {
     RC_ATOMIC(uintptr_t) remote;            /* heads freed by other threads, linked through next */
     RC_ATOMIC(bool) in_use;
     uint32_t id;
-    int64_t local;                          /* net allocations not yet folded in */
-    int64_t room;                           /* allocations left before the threshold, at the last fold */
-    uint64_t seen;                          /* settings_gen at the last fold */
+    /* The owner's tracking state (its _rc_gc_local), whose `local` a
+     * collector reads and resets with the world stopped; NULL while the
+     * record is free. Written by the owner while attached. */
+    rc_gc_local_t *tl;
 } gc_thread_t;
 
 static gc_thread_t *records[MAX_RECORDS];   /* by id; written under reg_lock */
@@ -106,11 +106,6 @@ static _Thread_local bool gc_collecting;    /* this thread is collecting (world 
 static RC_ATOMIC(bool) enabled = true;
 static RC_ATOMIC(uint64_t) threshold[GC_GENERATIONS] = { 700, 10, 10 };
 static RC_ATOMIC(int64_t) count0;           /* net allocations since the last generation-0 collection */
-/* Bumped when a setting changes or a collection resets the count: a
- * thread's `room` from before is stale. Read on every container
- * allocation, written rarely (count0, written at every fold, is not read
- * there). */
-static RC_ATOMIC(uint64_t) settings_gen = 1;
 
 /* count0 += delta, never below zero: as CPython, a deallocation only
  * counts against allocations made since the last collection. Returns the
@@ -150,6 +145,8 @@ static void drain_remote(gc_thread_t *t)
 
 static void world_join(void);
 static void world_leave(void);
+static void disarm(void);
+static void set_bounds(rc_gc_local_t *g, int64_t c);
 
 /* Thread exit. The lists must not change under a collector: the core's
  * exit handler joins the world first, but plain's world is the GIL, which
@@ -163,8 +160,8 @@ static void exit_hook(void)
     if (attach)
         world_join();
     drain_remote(t);
-    count0_add(t->local);
-    t->local = 0;
+    disarm();
+    t->tl = NULL;
     gc_self = NULL;
     /* release: pairs with the acquire CAS of the next thread to claim the
      * record; its lists are handed over whole. */
@@ -174,7 +171,11 @@ static void exit_hook(void)
 }
 
 static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
-static void hook_register(void) { rc_core_on_thread_exit(exit_hook); }
+static void hook_register(void)
+{
+    rc_core_on_thread_exit(exit_hook);
+    rc_core_on_detach(disarm);
+}
 
 static gc_thread_t *self_record(void)
 {
@@ -208,6 +209,7 @@ static gc_thread_t *self_record(void)
         at_store_release(&nrecords, id + 1);
         pthread_mutex_unlock(&reg_lock);
     }
+    t->tl = &_rc_gc_local;
     gc_self = t;
     return t;
 }
@@ -417,7 +419,8 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
                 only = records[r];
                 list_splice(&young, &records[r]->gen[g]);
             }
-        records[r]->local = 0;               /* the count of net allocations restarts (below) */
+        if (records[r]->tl)
+            records[r]->tl->local = 0;       /* the count of net allocations restarts (below) */
     }
     if (contributors != 1)
         only = NULL;
@@ -481,7 +484,6 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
     for (int g = 1; g <= gen; g++)
         count_older[g] = 0;
     at_store_relaxed(&count0, 0);
-    at_fetch_add_relaxed(&settings_gen, 1);
     if (gen == GC_GENERATIONS - 1) {
         long_lived_total = promoted - (st->collected - st->uncollectable);
         long_lived_pending = 0;
@@ -500,7 +502,8 @@ static int64_t net_allocations_stopped(void)
     /* acquire: pairs with the release store of nrecords. */
     uint32_t nrec = at_load_acquire(&nrecords);
     for (uint32_t r = 0; r < nrec; r++)
-        c += records[r]->local;
+        if (records[r]->tl)
+            c += records[r]->tl->local;
     return c;
 }
 
@@ -535,6 +538,8 @@ int64_t gc_collect(int generation)
     }
     gc_stats_t st = { 0 };
     (void)collect_stopped(gen, &st);
+    if (_rc_gc_local.tag != RC_GC_TAG_UNARMED)
+        set_bounds(&_rc_gc_local, 0);        /* the count restarted, this thread's local with it */
     gc_collecting = false;
     at_store_relaxed(&collecting, false);
     rc_world_resume();
@@ -573,18 +578,63 @@ static bool may_collect_here(void)
     return true;
 }
 
-static void fold(gc_thread_t *t)
+/* The calling thread's bounds (rc/rc.h, rc_gc_local_t) for a global
+ * count c after its fold: births fold every FOLD, or at once when they
+ * would take the total past the threshold (so a single thread collects
+ * at exactly the allocation CPython would); deaths fold every FOLD, or
+ * when they would take the total to zero (a death only counts against
+ * births since the last collection). A setting changed by another
+ * thread is seen at this thread's next fold: within FOLD births. */
+static void set_bounds(rc_gc_local_t *g, int64_t c)
 {
-    t->seen = at_load_relaxed(&settings_gen);    /* first: a change from here on refolds */
-    int64_t c = count0_add(t->local);
-    t->local = 0;
     uint64_t th = at_load_relaxed(&threshold[0]);
-    bool on = th != 0 && at_load_relaxed(&enabled);
-    t->room = on ? (int64_t)th - c : INT64_MAX;
-    if (on && c > (int64_t)th && may_collect_here())
-        (void)gc_collect(-1);                /* the reset bumps settings_gen: refold next time */
+    int64_t room = th != 0 && at_load_relaxed(&enabled) ? (int64_t)th - c : INT64_MAX;
+    g->high = room < FOLD - 1 ? room : FOLD - 1;
+    g->low = (c < FOLD ? -c : -FOLD) + 1;
 }
 
+/* Arms the calling (attached) thread's fast paths with record t. */
+static void arm(gc_thread_t *t)
+{
+    rc_gc_local_t *g = &_rc_gc_local;
+    g->young = &t->gen[0];
+    g->tag = ((uint64_t)t->id << OWNER_SHIFT) | F_TRACKED;
+    set_bounds(g, at_load_relaxed(&count0));
+}
+
+/* The detach hook (and thread exit): folds the thread's count and sends
+ * every later birth and death to the slow paths, which arm it again once
+ * it is attached. Runs while the thread is still attached (or, at exit,
+ * joined). */
+static void disarm(void)
+{
+    rc_gc_local_t *g = &_rc_gc_local;
+    if (g->local != 0)
+        count0_add(g->local);
+    g->local = 0;
+    g->tag = RC_GC_TAG_UNARMED;
+    g->high = INT64_MIN;
+    g->low = INT64_MAX;
+}
+
+/* Folds this thread's births and deaths into the global count, takes back
+ * what other threads freed of its containers, and collects when the count
+ * is past the threshold and this is a place to collect. */
+static void fold(gc_thread_t *t)
+{
+    rc_gc_local_t *g = &_rc_gc_local;
+    if (at_load_relaxed(&t->remote) != 0)
+        drain_remote(t);
+    int64_t c = count0_add(g->local);
+    g->local = 0;
+    set_bounds(g, c);
+    uint64_t th = at_load_relaxed(&threshold[0]);
+    if (th != 0 && at_load_relaxed(&enabled) && c > (int64_t)th && may_collect_here())
+        (void)gc_collect(-1);                /* sets this thread's bounds again */
+}
+
+/* The slow path of a birth: the first on this thread or since it
+ * attached, a fold due, or no place to collect. */
 static void track(rc_obj_t *o)
 {
     if (RC_UNLIKELY(!rc_is_attached()))
@@ -592,17 +642,14 @@ static void track(rc_obj_t *o)
                  "(gc/gc.h), so a thread calls rc_thread_attach before it makes containers "
                  "(a collection may be running) [strategy %s]", o->type->name, RC_STRATEGY_NAME);
     gc_thread_t *t = self_record();
-    if (RC_UNLIKELY(at_load_relaxed(&t->remote) != 0))
-        drain_remote(t);
-    /* Fold into the global count every FOLD, or at once when this thread's
-     * share crosses the room the threshold left at its last fold (so a
-     * single thread collects at exactly the allocation CPython would), or
-     * when the settings or the count changed meanwhile. */
-    if (++t->local >= FOLD || t->local > t->room || t->seen != at_load_relaxed(&settings_gen))
-        fold(t);                             /* may collect: o is not linked yet */
+    rc_gc_local_t *g = &_rc_gc_local;
+    if (g->tag == RC_GC_TAG_UNARMED)
+        arm(t);
+    g->local++;
+    fold(t);                                 /* may collect: o is not linked yet */
     gc_head_t *h = head_of(o);
-    h->word = ((uint64_t)t->id << OWNER_SHIFT) | F_TRACKED;
-    list_append(&t->gen[0], h);
+    h->word = g->tag;
+    list_append(g->young, h);
 }
 
 static bool untrack_attached(rc_obj_t *o);
@@ -624,34 +671,46 @@ static void world_leave(void)
         _rc_world_detach();
 }
 
-/* A container dies. A thread that is not attached (the contract says it
- * should be) joins the world for the unlink, so no collection sees its
- * list change. */
+/* The slow path of a death. A thread that is not attached (the contract
+ * says it should be) joins the world for it, so no collection sees a
+ * list or a count change. */
 static bool untrack(rc_obj_t *o)
 {
-    if (!(head_of(o)->word & F_TRACKED))
-        return false;
     if (RC_LIKELY(rc_is_attached()))
         return untrack_attached(o);
     world_join();
     bool later = untrack_attached(o);
-    world_leave();
+    world_leave();                           /* disarms again */
     return later;
+}
+
+/* A death counts against births since the last collection, never below
+ * zero: within the bounds by the fast path, here at them. */
+static void count_death(gc_thread_t *mine)
+{
+    rc_gc_local_t *g = &_rc_gc_local;
+    if (g->local > g->low) {
+        g->local--;
+        return;
+    }
+    if (at_load_relaxed(&count0) + g->local <= 0)
+        return;                              /* the total is zero: nothing to count */
+    g->local--;
+    if (at_load_relaxed(&mine->remote) != 0)
+        drain_remote(mine);
+    set_bounds(g, count0_add(g->local));     /* never collects: a death is no place to */
+    g->local = 0;
 }
 
 static bool untrack_attached(rc_obj_t *o)
 {
     gc_head_t *h = head_of(o);
-    gc_thread_t *mine = gc_self;
-    if (mine == NULL) {
-        count0_add(-1);
-    } else if (--mine->local <= -FOLD ||
-               (mine->local < 0 && at_load_relaxed(&count0) + mine->local <= 0)) {
-        /* Folded at once when it would take the total to zero: a free
-         * only counts against allocations since the last collection. */
-        count0_add(mine->local);
-        mine->local = 0;
-    }
+    gc_thread_t *mine = self_record();
+    if (_rc_gc_local.tag == RC_GC_TAG_UNARMED)
+        arm(mine);
+    count_death(mine);
+    if (!(h->word & F_TRACKED))
+        return false;                        /* untracked (a tuple of no containers): rc frees it */
     gc_thread_t *owner = records[owner_of(h)];
     if (owner == mine || gc_collecting) {
         list_unlink(h);
@@ -698,12 +757,12 @@ __attribute__((constructor(102))) static void gc_install_early(void) { gc_instal
 void gc_enable(void)
 {
     at_store_relaxed(&enabled, true);
-    at_fetch_add_relaxed(&settings_gen, 1);
+    _rc_gc_local.high = INT64_MIN;          /* this thread folds at its next birth */
 }
 void gc_disable(void)
 {
     at_store_relaxed(&enabled, false);
-    at_fetch_add_relaxed(&settings_gen, 1);
+    _rc_gc_local.high = INT64_MIN;          /* this thread folds at its next birth */
 }
 bool gc_is_enabled(void) { return at_load_relaxed(&enabled); }
 void gc_set_debug_check(bool on) { at_store_relaxed(&debug_check, on); }
@@ -713,7 +772,7 @@ void gc_set_threshold(uint64_t t0, uint64_t t1, uint64_t t2)
     at_store_relaxed(&threshold[0], t0);
     at_store_relaxed(&threshold[1], t1);
     at_store_relaxed(&threshold[2], t2);
-    at_fetch_add_relaxed(&settings_gen, 1);
+    _rc_gc_local.high = INT64_MIN;          /* this thread folds at its next birth */
 }
 
 void gc_get_threshold(uint64_t out[GC_GENERATIONS])
@@ -724,7 +783,7 @@ void gc_get_threshold(uint64_t out[GC_GENERATIONS])
 
 void gc_get_count(uint64_t out[GC_GENERATIONS])
 {
-    int64_t c = at_load_relaxed(&count0) + (gc_self ? gc_self->local : 0);
+    int64_t c = at_load_relaxed(&count0) + _rc_gc_local.local;
     out[0] = c > 0 ? (uint64_t)c : 0;
     pthread_mutex_lock(&stats_lock);        /* count_older: written by collectors; see their pauses' lock */
     out[1] = count_older[1];

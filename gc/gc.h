@@ -20,7 +20,8 @@
  * Threading: a thread that makes, drops or uses containers while a
  * collection may run is attached: with the collector linked in, making
  * one unattached is fatal (one line saying so), under every strategy. Each
- * thread links its containers on its own lists (no lock); one that dies on
+ * thread links its containers on its own lists (no lock; the link and
+ * unlink are inline in rc/object.c, the slow paths here); one that dies on
  * another thread goes on its owner's remote stack (one release CAS).
  * Finalizers run with the world stopped and must not wait for a thread.
  *

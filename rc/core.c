@@ -10,7 +10,8 @@
  * and unlinks and frees the record, so the sums stay exact across thread
  * churn. Before that it runs the strategies' exit hooks
  * (rc_core_on_thread_exit), so their exit work frees objects while the
- * record still counts the frees.
+ * record still counts the frees. Detach hooks (rc_core_on_detach) run on
+ * each detach, on the detaching thread.
  * Threading: registry and totals under registry_lock; counters as above;
  * hooks are appended under registry_lock and read after an acquire load of
  * their count; the stall-warning setting is a relaxed atomic.
@@ -50,6 +51,30 @@ void rc_core_on_thread_exit(void (*hook)(void))
      * written before it is counted. */
     at_store_release(&exit_hooks_n, n + 1);
     pthread_mutex_unlock(&registry_lock);
+}
+
+static void (*detach_hooks[RC_THREAD_EXIT_HOOKS])(void);  /* written once each, under registry_lock */
+static RC_ATOMIC(unsigned) detach_hooks_n;
+
+void rc_core_on_detach(void (*hook)(void))
+{
+    pthread_mutex_lock(&registry_lock);
+    unsigned n = at_load_relaxed(&detach_hooks_n);
+    if (n == RC_THREAD_EXIT_HOOKS)
+        rc_fatal("more than %d detach hooks registered", RC_THREAD_EXIT_HOOKS);
+    detach_hooks[n] = hook;
+    /* release: pairs with the acquire load in _rc_core_run_detach_hooks;
+     * the slot is written before it is counted. */
+    at_store_release(&detach_hooks_n, n + 1);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void _rc_core_run_detach_hooks(void)
+{
+    /* acquire: pairs with the release store in rc_core_on_detach. */
+    unsigned n = at_load_acquire(&detach_hooks_n);
+    for (unsigned i = 0; i < n; i++)
+        detach_hooks[i]();
 }
 
 static void thread_exit(void *arg)

@@ -128,6 +128,8 @@ void rc_gil_acquire(void)
 void rc_gil_release(void)
 {
     rc_thread_t *self = rc_thread_self();
+    if (gil_mine)
+        _rc_core_run_detach_hooks();     /* while still holding it: see _rc_world_detach */
     pthread_mutex_lock(&gil_mutex);
     release_locked(self, "released");
     pthread_mutex_unlock(&gil_mutex);

@@ -1,8 +1,12 @@
 /* rc/object.c — the object model, compiled once per strategy.
  *
- * Types int, tuple, list and node; the small-int cache; deallocation.
+ * Types int, tuple, list and node; the small-int cache; deallocation;
+ * the cycle detector's track and untrack fast paths (a list link and a
+ * count, inline; gc/gc.c has the slow paths, docs/gc.md the design).
  *
- * Deallocation is iterative. When a count reaches zero, _rc_dealloc frees
+ * Deallocation is iterative and specialised: the object model's own types
+ * drop their children inline, other types through their traverse. When a
+ * count reaches zero, _rc_dealloc frees
  * the object and drops one reference of each child (_rc_drop_dead_ref: a
  * decref, except that deferred counting applies it at once instead of
  * logging it, so a chain dies in one safepoint); a child whose count
@@ -38,25 +42,16 @@ const rc_strategy_t rc_strategy_desc = {
 
 /* ---- allocation and accounting ---------------------------------------- */
 
-static size_t obj_size(const rc_obj_t *o)
-{
-    const rc_type_t *t = o->type;
-    return t->basic_size + (t->items_of ? t->item_size * t->items_of(o) : 0);
-}
-
 const rc_gc_hooks_t *_rc_gc_hooks;   /* set before main by the collector, if linked */
+_Thread_local rc_gc_local_t _rc_gc_local = { .tag = RC_GC_TAG_UNARMED, .high = INT64_MIN, .low = INT64_MAX };
 
-/* A container's block starts with its GC header, zeroed (untracked). */
-static size_t head_bytes(const rc_type_t *type) { return type->gc ? RC_GC_HEAD_BYTES : 0; }
-
-static rc_obj_t *obj_alloc(const rc_type_t *type, size_t size)
+/* A block of `size` bytes (`head`: a container's GC header in front),
+ * its count 1 and its type set; the rest is the constructor's to write. */
+static RC_ALWAYS_INLINE rc_obj_t *obj_alloc(const rc_type_t *type, size_t head, size_t size)
 {
-    size_t head = head_bytes(type);
     char *block = alloc_malloc(head + size);
     if (RC_UNLIKELY(block == NULL))
         return NULL;
-    if (head)
-        memset(block, 0, head);
     rc_obj_t *o = (rc_obj_t *)(block + head);
     _rc_init_mortal(o);
     o->type = type;
@@ -114,38 +109,77 @@ static void quarantine_put(rc_obj_t *o, void *block, size_t size)
 }
 #endif
 
-/* Gives back o's block (with its GC header), of exactly the size it was
- * allocated with. */
-static void block_free(rc_obj_t *o)
+/* Gives back o's block: `head` bytes in front of it, `size` from it, as
+ * it was allocated. */
+static RC_ALWAYS_INLINE void block_free(rc_obj_t *o, size_t head, size_t size)
 {
-    size_t head = head_bytes(o->type), size = head + obj_size(o);
 #if RC_DEBUG
-    quarantine_put(o, (char *)o - head, size);
+    quarantine_put(o, (char *)o - head, head + size);
 #else
-    alloc_free((char *)o - head, size);
+    alloc_free((char *)o - head, head + size);
 #endif
 }
 
-void _rc_gc_free_block(rc_obj_t *o) { block_free(o); }
-
-/* A container is made: the collector may track it (and collect first). */
-static rc_obj_t *obj_track(rc_obj_t *o)
+static size_t obj_size(const rc_obj_t *o)
 {
-    if (o && _rc_gc_hooks)
+    const rc_type_t *t = o->type;
+    return t->basic_size + (t->items_of ? t->item_size * t->items_of(o) : 0);
+}
+
+static size_t head_bytes(const rc_type_t *type) { return type->gc ? RC_GC_HEAD_BYTES : 0; }
+
+void _rc_gc_free_block(rc_obj_t *o) { block_free(o, head_bytes(o->type), obj_size(o)); }
+
+/* A container is fully made: onto this thread's youngest generation, or
+ * (the bound reached, unarmed, no collector) to the collector's slow path,
+ * which may collect first. */
+static RC_ALWAYS_INLINE rc_obj_t *gc_track(rc_obj_t *o)
+{
+    rc_gc_local_t *g = &_rc_gc_local;
+    rc_gc_head_t *h = rc_gc_head(o);
+    if (RC_LIKELY(g->local < g->high)) {
+        g->local++;
+        rc_gc_head_t *young = g->young, *last = young->prev;
+        h->word = g->tag;
+        h->next = young;
+        h->prev = last;
+        last->next = h;
+        young->prev = h;
+    } else if (_rc_gc_hooks != NULL) {
         _rc_gc_hooks->track(o);
+    } else {
+        h->word = 0;                     /* no collector: untracked */
+    }
     return o;
 }
 
-/* Frees o (its children have been dropped): first the buffers it owns,
- * then (unless the collector keeps it a while: untrack) its block. */
-static void obj_free(rc_obj_t *o)
+/* A container died: unlinked from this thread's list, or (another
+ * thread's, flagged, the bound reached, unarmed) the collector's slow
+ * path. True: the collector keeps the block for now. */
+static RC_ALWAYS_INLINE bool gc_untrack(rc_obj_t *o)
+{
+    rc_gc_local_t *g = &_rc_gc_local;
+    rc_gc_head_t *h = rc_gc_head(o);
+    if (RC_LIKELY(g->local > g->low && h->word == g->tag)) {
+        g->local--;
+        h->prev->next = h->next;
+        h->next->prev = h->prev;
+        return false;
+    }
+    return _rc_gc_hooks != NULL && _rc_gc_hooks->untrack(o);
+}
+
+static RC_ALWAYS_INLINE void count_freed(void)
 {
     _rc_counter_bump_owner(&rc_thread_self()->objs_freed);
-    if (o->type->free_extra)
-        o->type->free_extra(o);
-    if (o->type->gc && _rc_gc_hooks && _rc_gc_hooks->untrack(o))
-        return;
-    block_free(o);
+}
+
+/* Frees a dead container of `size` bytes whose children are dropped. */
+static RC_ALWAYS_INLINE void container_free(rc_obj_t *o, size_t size)
+{
+    count_freed();
+    if (!gc_untrack(o))
+        block_free(o, RC_GC_HEAD_BYTES, size);
 }
 
 /* ---- iterative deallocation ------------------------------------------- */
@@ -159,6 +193,63 @@ static void release_child(rc_obj_t *child, void *arg)
     _rc_drop_dead_ref(child);   /* may re-enter _rc_dealloc, which then only pushes */
 }
 
+static RC_ALWAYS_INLINE void drop_slots(rc_obj_t *const *slots, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (slots[i])
+            _rc_drop_dead_ref(slots[i]);   /* may re-enter _rc_dealloc, which then only pushes */
+}
+
+/* Drops o's children and frees it. The object model's own types inline,
+ * no visit callback per child; other types through their traverse. */
+static void dealloc_one(rc_obj_t *o)
+{
+    const rc_type_t *t = o->type;
+    if (t == &rc_type_node) {
+        rc_node_t *n = (rc_node_t *)o;
+        uint32_t k = n->nslots;
+        drop_slots(n->slots, k);
+        container_free(o, sizeof(rc_node_t) + k * sizeof(rc_obj_t *));
+    } else if (t == &rc_type_int) {
+        count_freed();
+        block_free(o, 0, sizeof(rc_int_t));
+    } else if (t == &rc_type_tuple) {
+        rc_tuple_t *tu = (rc_tuple_t *)o;
+        size_t k = (size_t)tu->size;
+        drop_slots(tu->items, k);
+        container_free(o, sizeof(rc_tuple_t) + k * sizeof(rc_obj_t *));
+    } else if (t == &rc_type_list) {
+        rc_list_t *l = (rc_list_t *)o;
+        for (int64_t i = 0; i < l->size; i++)
+            _rc_drop_dead_ref(l->items[i]);
+        if (l->items)
+            alloc_free(l->items, (size_t)l->cap * sizeof(rc_obj_t *));
+        container_free(o, sizeof(rc_list_t));
+    } else {
+        rc_traverse(o, release_child, NULL);
+        count_freed();
+        if (t->free_extra)
+            t->free_extra(o);
+        if (!t->gc || !gc_untrack(o))
+            block_free(o, head_bytes(t), obj_size(o));
+    }
+}
+
+static RC_NOINLINE void dealloc_all(rc_obj_t *o)
+{
+    dealloc_active = true;
+    for (;;) {
+        dealloc_one(o);
+        o = dead_stack;
+        if (o == NULL)
+            break;
+        dead_stack = _rc_dead_next(o);
+    }
+    dealloc_active = false;
+}
+
+/* The entry: a child that dies inside dealloc_all only goes on the stack
+ * (a few instructions, no frame); the outermost call frees them all. */
 void _rc_dealloc(rc_obj_t *o)
 {
     if (dealloc_active) {
@@ -166,16 +257,7 @@ void _rc_dealloc(rc_obj_t *o)
         dead_stack = o;
         return;
     }
-    dealloc_active = true;
-    for (;;) {
-        rc_traverse(o, release_child, NULL);
-        obj_free(o);
-        o = dead_stack;
-        if (o == NULL)
-            break;
-        dead_stack = _rc_dead_next(o);
-    }
-    dealloc_active = false;
+    dealloc_all(o);
 }
 
 void _rc_fault_underflow(const rc_obj_t *o)
@@ -229,7 +311,7 @@ rc_obj_t *rc_small_int(int64_t value)
 
 rc_obj_t *rc_int_new_uncached(int64_t value)
 {
-    rc_obj_t *o = obj_alloc(&rc_type_int, sizeof(rc_int_t));
+    rc_obj_t *o = obj_alloc(&rc_type_int, 0, sizeof(rc_int_t));
     if (o)
         ((rc_int_t *)o)->value = value;
     return o;
@@ -240,7 +322,7 @@ rc_obj_t *rc_int_new(int64_t value)
     rc_obj_t *cached = rc_small_int(value);
     if (cached)
         return cached;                  /* immortal: no count written */
-    rc_obj_t *o = obj_alloc(&rc_type_int, sizeof(rc_int_t));
+    rc_obj_t *o = obj_alloc(&rc_type_int, 0, sizeof(rc_int_t));
     if (o)
         ((rc_int_t *)o)->value = value;
     return o;
@@ -288,12 +370,12 @@ rc_obj_t *rc_tuple_new(int64_t size)
     if (RC_UNLIKELY((uint64_t)size > (SIZE_MAX - sizeof(rc_tuple_t)) / sizeof(rc_obj_t *)))
         return NULL;                 /* more than any heap holds: out of memory */
     size_t bytes = sizeof(rc_tuple_t) + (size_t)size * sizeof(rc_obj_t *);
-    rc_obj_t *o = obj_alloc(&rc_type_tuple, bytes);
-    if (o) {
-        ((rc_tuple_t *)o)->size = size;
-        memset(((rc_tuple_t *)o)->items, 0, (size_t)size * sizeof(rc_obj_t *));
-    }
-    return obj_track(o);
+    rc_obj_t *o = obj_alloc(&rc_type_tuple, RC_GC_HEAD_BYTES, bytes);
+    if (o == NULL)
+        return NULL;
+    ((rc_tuple_t *)o)->size = size;
+    memset(((rc_tuple_t *)o)->items, 0, (size_t)size * sizeof(rc_obj_t *));
+    return gc_track(o);
 }
 
 /* ---- list ------------------------------------------------------------- */
@@ -333,13 +415,13 @@ const rc_type_t rc_type_list = {
 
 rc_obj_t *rc_list_new(void)
 {
-    rc_obj_t *o = obj_alloc(&rc_type_list, sizeof(rc_list_t));
-    if (o) {
-        rc_list_t *l = (rc_list_t *)o;
-        l->size = l->cap = 0;
-        l->items = NULL;
-    }
-    return obj_track(o);
+    rc_obj_t *o = obj_alloc(&rc_type_list, RC_GC_HEAD_BYTES, sizeof(rc_list_t));
+    if (o == NULL)
+        return NULL;
+    rc_list_t *l = (rc_list_t *)o;
+    l->size = l->cap = 0;
+    l->items = NULL;
+    return gc_track(o);
 }
 
 bool rc_list_append(rc_obj_t *o, rc_obj_t *item)
@@ -387,22 +469,30 @@ const rc_type_t rc_type_node = {
     .items_of = rc_node_items, .traverse = rc_node_traverse, .clear = rc_node_clear,
 };
 
-rc_obj_t *rc_node_new_typed(const rc_type_t *type, uint32_t nslots, int64_t value)
+static RC_ALWAYS_INLINE rc_obj_t *node_new(const rc_type_t *type, uint32_t nslots, int64_t value)
 {
     if (RC_UNLIKELY(nslots < 1 || nslots > RC_NODE_MAX_SLOTS))
         rc_fatal("rc_node_new: %u slots, outside 1..%d [strategy %s]", (unsigned)nslots,
                  RC_NODE_MAX_SLOTS, RC_STRATEGY_NAME);
-    rc_obj_t *o = obj_alloc(type, sizeof(rc_node_t) + nslots * sizeof(rc_obj_t *));
-    if (o) {
-        rc_node_t *n = (rc_node_t *)o;
-        n->value = value;
-        n->nslots = nslots;
-        memset(n->slots, 0, nslots * sizeof(rc_obj_t *));
+    rc_obj_t *o = obj_alloc(type, RC_GC_HEAD_BYTES, sizeof(rc_node_t) + nslots * sizeof(rc_obj_t *));
+    if (o == NULL)
+        return NULL;
+    rc_node_t *n = (rc_node_t *)o;
+    n->value = value;
+    n->nslots = nslots;
+    /* Two stores for the common shapes (a memset of a variable size is a
+     * `rep stos` here, with its start-up cost); nslots >= 1. */
+    n->slots[0] = NULL;
+    if (nslots > 1) {
+        n->slots[1] = NULL;
+        if (nslots > 2)
+            memset(n->slots + 2, 0, (nslots - 2) * sizeof(rc_obj_t *));
     }
-    return obj_track(o);
+    return gc_track(o);
 }
 
-rc_obj_t *rc_node_new(uint32_t nslots, int64_t value) { return rc_node_new_typed(&rc_type_node, nslots, value); }
+rc_obj_t *rc_node_new_typed(const rc_type_t *type, uint32_t nslots, int64_t value) { return node_new(type, nslots, value); }
+rc_obj_t *rc_node_new(uint32_t nslots, int64_t value) { return node_new(&rc_type_node, nslots, value); }
 
 void rc_node_set(rc_obj_t *o, uint32_t i, rc_obj_t *child)
 {

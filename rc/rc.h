@@ -103,8 +103,15 @@ typedef struct rc_stats {
  * which pthread-key destructors run. A hook must be idempotent (the
  * strategy may keep its own key as a fallback) and is registered once per
  * process; at most RC_THREAD_EXIT_HOOKS of them. */
-#define RC_THREAD_EXIT_HOOKS 8
+#define RC_THREAD_EXIT_HOOKS 16
 void rc_core_on_thread_exit(void (*hook)(void));
+/* Registers work to do on the calling thread each time it detaches (leaves
+ * the world, or releases the GIL by rc_thread_detach): a strategy or the
+ * collector drops per-thread state that is only valid while attached, so
+ * its fast paths need not test attachment. The hook touches only the
+ * calling thread's own state; at most RC_THREAD_EXIT_HOOKS of them. */
+void rc_core_on_detach(void (*hook)(void));
+void _rc_core_run_detach_hooks(void);   /* rc/world.c and rc/gil.c, on a detach */
 
 /* Stop-the-world (rc/world.c), for the cycle detector and anything else
  * that needs every thread's counts applied and no thread mutating.
@@ -256,13 +263,42 @@ struct rc_type {
     void (*finalize)(rc_obj_t *o);
 };
 
-/* The cycle detector's side of containers (gc/gc.c sets the hooks; with no
- * collector linked, containers carry their header untracked). track is
- * called when a container is fully made, before the constructor returns;
- * it may run a collection first. untrack is called on a dead container
- * before its block is freed; returning true, it keeps the block and gives
- * it back later with _rc_gc_free_block (a container tracked on another
- * thread's list is unlinked by that thread). */
+/* The cycle detector's header in front of every container. The object
+ * model links a container into its thread's youngest generation when it
+ * is made and unlinks it when it dies, inline (rc/object.c: a list link
+ * and a count, as CPython's _PyObject_GC_TRACK); gc/gc.c owns the policy
+ * and the word's meaning (flags, owner, scratch count; 0: untracked). */
+typedef struct rc_gc_head_s {
+    struct rc_gc_head_s *next, *prev;
+    uint64_t word;
+} rc_gc_head_t;
+_Static_assert(sizeof(rc_gc_head_t) == RC_GC_HEAD_BYTES, "RC_GC_HEAD_BYTES must match rc_gc_head_t");
+
+/* The calling thread's tracking state, which the collector arms in its
+ * slow paths while the thread is attached and disarms when it detaches
+ * (rc_core_on_detach). Armed: a container made goes onto `young` with
+ * word `tag` while `local < high`; one that dies with word `tag` is
+ * unlinked while `local > low`; `local` counts net container births not
+ * yet folded into the collector's count. Anything else (unarmed, the
+ * bounds reached, a container of another thread, a flag set by a
+ * collection) goes to the collector's hooks. Unarmed: tag
+ * RC_GC_TAG_UNARMED, which no header word equals (bit 0 is never set). */
+typedef struct rc_gc_local {
+    rc_gc_head_t *young;
+    uint64_t tag;
+    int64_t local, high, low;
+} rc_gc_local_t;
+#define RC_GC_TAG_UNARMED UINT64_C(1)
+extern _Thread_local rc_gc_local_t _rc_gc_local;
+
+/* The collector's slow paths (gc/gc.c sets them before main; with no
+ * collector linked, containers carry their header untracked). track: a
+ * container made past the fast path's bound or unarmed, before the
+ * constructor returns (local not yet counted); it may run a collection
+ * first. untrack: a dead container the fast path did not take, before its
+ * block is freed; returning true, it keeps the block and gives it back
+ * later with _rc_gc_free_block (a container tracked on another thread's
+ * list is unlinked by that thread). */
 typedef struct rc_gc_hooks {
     void (*track)(rc_obj_t *o);
     bool (*untrack)(rc_obj_t *o);
@@ -270,7 +306,7 @@ typedef struct rc_gc_hooks {
 extern const rc_gc_hooks_t *_rc_gc_hooks;
 void _rc_gc_free_block(rc_obj_t *o);
 /* The GC header in front of a container. */
-static inline void *rc_gc_head(const rc_obj_t *o) { return (char *)o - RC_GC_HEAD_BYTES; }
+static inline rc_gc_head_t *rc_gc_head(const rc_obj_t *o) { return (rc_gc_head_t *)((char *)o - RC_GC_HEAD_BYTES); }
 /* A container allocated with its header, of this thread's type. Tests and
  * types of their own use it (e.g. a node type with a finalizer); the type
  * must be node-shaped when traverse/clear are node's. NULL: out of memory;

@@ -75,6 +75,11 @@ void _rc_world_attach(void)
 void _rc_world_detach(void)
 {
     rc_thread_t *self = rc_thread_self();
+    /* While still attached: what the hooks fold, a stopper reads only once
+     * this thread has detached (through world_lock). `world` is written
+     * only by this thread. */
+    if (self->world == RC_WORLD_RUNNING)
+        _rc_core_run_detach_hooks();
     pthread_mutex_lock(&world_lock);
     if (self->world == RC_WORLD_RUNNING) {
         if (stopper == self)
