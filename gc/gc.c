@@ -118,6 +118,22 @@ static int64_t count0_add(int64_t delta)
     while (!at_cas_weak_relaxed(&count0, &old, now));
     return now;
 }
+/* A thread's net count (rc_gc_local_t: deaths below `floor` count
+ * nothing), and its end of a stretch at zero: the first birth, a fold. */
+static inline int64_t local_count(const rc_gc_local_t *g) { return g->local > g->floor ? g->local : g->floor; }
+static inline void leave_zero(rc_gc_local_t *g)
+{
+    g->local = local_count(g);
+    g->floor = INT64_MIN;
+}
+/* The total is zero: deaths count nothing until the next birth, which
+ * takes the slow path (high) and leaves this state. */
+static inline void enter_zero(rc_gc_local_t *g)
+{
+    g->floor = g->local;
+    g->low = INT64_MIN;
+    g->high = INT64_MIN;
+}
 static uint64_t count_older[GC_GENERATIONS];   /* [1], [2]: collections of the younger; the collector's */
 static uint64_t long_lived_total, long_lived_pending;   /* the collector's */
 static RC_ATOMIC(bool) debug_check = RC_DEBUG;
@@ -338,19 +354,42 @@ static uint64_t compute_refs_all(gc_head_t *list)
     return n;
 }
 
+/* CPython's _PyTuple_MaybeUntrack: a full tuple none of whose items can
+ * be a tracked container (not a container, or an untracked tuple) can
+ * never be part of a cycle, so the collector stops looking at it. */
+static bool tuple_may_untrack(const rc_obj_t *o)
+{
+    const rc_tuple_t *tu = (const rc_tuple_t *)o;
+    for (int64_t i = 0; i < tu->size; i++) {
+        const rc_obj_t *item = tu->items[i];
+        if (item == NULL)
+            return false;                    /* still being filled */
+        if (item->type->gc && (item->type != &rc_type_tuple || (head_of(item)->word & F_TRACKED)))
+            return false;
+    }
+    return true;
+}
+
 /* Leaves in `list` what is reachable from outside it, moves the rest to
  * `unreachable` (CPython's move_unreachable). A reachable object leaves
  * the set as it is scanned (COLLECTING cleared: a later reference to it
- * changes nothing), so survivors come out with clean flags. */
+ * changes nothing), so survivors come out with clean flags. A reachable
+ * tuple that can hold no cycle is untracked here (CPython does it in a
+ * pass of its own over the survivors, untrack_tuples). */
 static void move_unreachable(gc_head_t *list, gc_head_t *unreachable)
 {
     gc_head_t *h = list->next;
     while (h != list) {
         gc_head_t *next;
         if (scratch(h) > 0) {
-            for_children(obj_of(h), visit_reachable, list);
+            rc_obj_t *o = obj_of(h);
+            for_children(o, visit_reachable, list);
             h->word &= UINT64_C(0xFFFFFFFF) & ~F_COLLECTING;   /* out of the set, scratch 0 */
             next = h->next;                  /* after the traverse: it may have appended */
+            if (o->type == &rc_type_tuple && tuple_may_untrack(o)) {
+                list_unlink(h);
+                h->word = 0;                 /* untracked: its death only counts */
+            }
         } else {
             next = h->next;
             list_unlink(h);
@@ -419,8 +458,13 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
                 only = records[r];
                 list_splice(&young, &records[r]->gen[g]);
             }
-        if (records[r]->tl)
-            records[r]->tl->local = 0;       /* the count of net allocations restarts (below) */
+        rc_gc_local_t *g = records[r]->tl;
+        if (g != NULL) {                     /* the count of net allocations restarts (below) */
+            g->local = 0;
+            g->floor = INT64_MIN;
+            if (g->tag != RC_GC_TAG_UNARMED)
+                enter_zero(g);               /* at zero: deaths count nothing */
+        }
     }
     if (contributors != 1)
         only = NULL;
@@ -503,7 +547,7 @@ static int64_t net_allocations_stopped(void)
     uint32_t nrec = at_load_acquire(&nrecords);
     for (uint32_t r = 0; r < nrec; r++)
         if (records[r]->tl)
-            c += records[r]->tl->local;
+            c += local_count(records[r]->tl);
     return c;
 }
 
@@ -537,9 +581,7 @@ int64_t gc_collect(int generation)
         pthread_mutex_unlock(&stats_lock);
     }
     gc_stats_t st = { 0 };
-    (void)collect_stopped(gen, &st);
-    if (_rc_gc_local.tag != RC_GC_TAG_UNARMED)
-        set_bounds(&_rc_gc_local, 0);        /* the count restarted, this thread's local with it */
+    (void)collect_stopped(gen, &st);       /* this thread too is at zero now */
     gc_collecting = false;
     at_store_relaxed(&collecting, false);
     rc_world_resume();
@@ -609,6 +651,7 @@ static void arm(gc_thread_t *t)
 static void disarm(void)
 {
     rc_gc_local_t *g = &_rc_gc_local;
+    leave_zero(g);
     if (g->local != 0)
         count0_add(g->local);
     g->local = 0;
@@ -645,6 +688,7 @@ static void track(rc_obj_t *o)
     rc_gc_local_t *g = &_rc_gc_local;
     if (g->tag == RC_GC_TAG_UNARMED)
         arm(t);
+    leave_zero(g);
     g->local++;
     fold(t);                                 /* may collect: o is not linked yet */
     gc_head_t *h = head_of(o);
@@ -689,12 +733,16 @@ static bool untrack(rc_obj_t *o)
 static void count_death(gc_thread_t *mine)
 {
     rc_gc_local_t *g = &_rc_gc_local;
+    if (g->floor != INT64_MIN)
+        return;                              /* at zero: nothing to count */
     if (g->local > g->low) {
         g->local--;
         return;
     }
-    if (at_load_relaxed(&count0) + g->local <= 0)
-        return;                              /* the total is zero: nothing to count */
+    if (at_load_relaxed(&count0) + g->local <= 0) {
+        enter_zero(g);                       /* the total is zero: nothing to count */
+        return;
+    }
     g->local--;
     if (at_load_relaxed(&mine->remote) != 0)
         drain_remote(mine);
@@ -783,7 +831,7 @@ void gc_get_threshold(uint64_t out[GC_GENERATIONS])
 
 void gc_get_count(uint64_t out[GC_GENERATIONS])
 {
-    int64_t c = at_load_relaxed(&count0) + _rc_gc_local.local;
+    int64_t c = at_load_relaxed(&count0) + local_count(&_rc_gc_local);
     out[0] = c > 0 ? (uint64_t)c : 0;
     pthread_mutex_lock(&stats_lock);        /* count_older: written by collectors; see their pauses' lock */
     out[1] = count_older[1];

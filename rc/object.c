@@ -43,7 +43,9 @@ const rc_strategy_t rc_strategy_desc = {
 /* ---- allocation and accounting ---------------------------------------- */
 
 const rc_gc_hooks_t *_rc_gc_hooks;   /* set before main by the collector, if linked */
-_Thread_local rc_gc_local_t _rc_gc_local = { .tag = RC_GC_TAG_UNARMED, .high = INT64_MIN, .low = INT64_MAX };
+_Thread_local rc_gc_local_t _rc_gc_local = {
+    .tag = RC_GC_TAG_UNARMED, .high = INT64_MIN, .low = INT64_MAX, .floor = INT64_MIN,
+};
 
 /* A block of `size` bytes (`head`: a container's GC header in front),
  * its count 1 and its type set; the rest is the constructor's to write. */

@@ -282,11 +282,14 @@ _Static_assert(sizeof(rc_gc_head_t) == RC_GC_HEAD_BYTES, "RC_GC_HEAD_BYTES must 
  * yet folded into the collector's count. Anything else (unarmed, the
  * bounds reached, a container of another thread, a flag set by a
  * collection) goes to the collector's hooks. Unarmed: tag
- * RC_GC_TAG_UNARMED, which no header word equals (bit 0 is never set). */
+ * RC_GC_TAG_UNARMED, which no header word equals (bit 0 is never set).
+ * While the total count is zero, deaths count nothing (CPython's count
+ * stops at zero): the collector sets `floor` to `local` and lets deaths
+ * run below it, so the count is max(local, floor); INT64_MIN otherwise. */
 typedef struct rc_gc_local {
     rc_gc_head_t *young;
     uint64_t tag;
-    int64_t local, high, low;
+    int64_t local, high, low, floor;
 } rc_gc_local_t;
 #define RC_GC_TAG_UNARMED UINT64_C(1)
 extern _Thread_local rc_gc_local_t _rc_gc_local;
