@@ -251,12 +251,18 @@ static RC_NOINLINE void dealloc_all(rc_obj_t *o)
 }
 
 /* The entry: a child that dies inside dealloc_all only goes on the stack
- * (a few instructions, no frame); the outermost call frees them all. */
+ * (a few instructions, no frame); the outermost call frees them all. An
+ * int has no children: freed here, without the loop's frame. */
 void _rc_dealloc(rc_obj_t *o)
 {
     if (dealloc_active) {
         _rc_dead_next(o) = dead_stack;
         dead_stack = o;
+        return;
+    }
+    if (o->type == &rc_type_int) {
+        count_freed();
+        block_free(o, 0, sizeof(rc_int_t));
         return;
     }
     dealloc_all(o);
