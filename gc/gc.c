@@ -26,14 +26,17 @@
 #include "base/clock.h"
 #include "gc/gc.h"
 
-/* The header (rc/rc.h); its word: flags | owner id << 8 | (uint32)scratch
- * << 32. Bit 0 is never set (RC_GC_TAG_UNARMED). */
+/* The header (rc/rc.h); its word: flags | generation << 6 | owner id << 8
+ * | (uint32)scratch << 32. Bit 0 is never set (RC_GC_TAG_UNARMED). */
 typedef rc_gc_head_t gc_head_t;
 
 #define F_TRACKED       (UINT64_C(1) << 2)
 #define F_FINALIZED     (UINT64_C(1) << 3)
 #define F_COLLECTING    (UINT64_C(1) << 4)
 #define F_UNREACHABLE   (UINT64_C(1) << 5)
+#define GEN_SHIFT       RC_GC_GEN_SHIFT    /* bits 6-7: the generation, kept by every move */
+#define GEN_BITS        RC_GC_GEN_BITS
+_Static_assert(GEN_BITS == (UINT64_C(3) << 6) && GC_GENERATIONS <= 4, "two generation bits, under the owner");
 #define OWNER_SHIFT     8
 #define OWNER_MASK      UINT64_C(0xFFFFFF)
 #define MAX_RECORDS     (1 << 16)
@@ -253,7 +256,12 @@ static inline void visit_decref(rc_obj_t *child, void *arg)
 static RC_ALWAYS_INLINE void for_children(rc_obj_t *o, void (*visit)(rc_obj_t *, void *), void *arg)
 {
     const rc_type_t *t = o->type;
-    if (t == &rc_type_list) {
+    if (t == &rc_type_node || (t != &rc_type_list && t != &rc_type_tuple && t->traverse == rc_node_traverse)) {
+        rc_node_t *n = (rc_node_t *)o;
+        for (uint32_t i = 0; i < n->nslots; i++)
+            if (n->slots[i])
+                visit(n->slots[i], arg);
+    } else if (t == &rc_type_list) {
         rc_list_t *l = (rc_list_t *)o;
         for (int64_t i = 0; i < l->size; i++)
             visit(l->items[i], arg);
@@ -262,11 +270,6 @@ static RC_ALWAYS_INLINE void for_children(rc_obj_t *o, void (*visit)(rc_obj_t *,
         for (int64_t i = 0; i < tu->size; i++)
             if (tu->items[i])
                 visit(tu->items[i], arg);
-    } else if (t->traverse == rc_node_traverse) {
-        rc_node_t *n = (rc_node_t *)o;
-        for (uint32_t i = 0; i < n->nslots; i++)
-            if (n->slots[i])
-                visit(n->slots[i], arg);
     } else if (t->traverse) {
         t->traverse(o, visit, arg);
     }
@@ -333,6 +336,37 @@ static uint64_t compute_refs(gc_head_t *list, int64_t discount)
     return n;
 }
 
+/* A young collection's (generations 0..gen) update_refs and
+ * subtract_refs in one pass, as compute_refs_all below: a child is in the
+ * set when it is tracked and its generation bits say 0..gen, which holds
+ * before the pass reaches it. */
+static inline void visit_decref_young(rc_obj_t *child, void *arg)
+{
+    uint64_t in_set = (uint64_t)(uintptr_t)arg;      /* F_TRACKED | gen << GEN_SHIFT */
+    if (!child->type->gc)
+        return;
+    gc_head_t *h = head_of(child);
+    uint64_t m = h->word & (GEN_BITS | F_TRACKED);
+    if ((m & F_TRACKED) && m <= in_set)
+        scratch_dec(h);
+}
+
+static uint64_t compute_refs_young(gc_head_t *list, unsigned gen)
+{
+    void *in_set = (void *)(uintptr_t)(F_TRACKED | (uint64_t)gen << GEN_SHIFT);
+    uint64_t n = 0;
+    for (gc_head_t *h = list->next; h != list; h = h->next) {
+        rc_obj_t *o = obj_of(h);
+        int64_t c = rc_refcount(o);
+        h->word += (uint64_t)(c > INT32_MAX ? INT32_MAX : c) << 32;   /* scratch += count (visits so far only subtracted) */
+        h->word |= F_COLLECTING;
+        for_children(o, visit_decref_young, in_set);
+        n++;
+    }
+    check_refs(list, 0);
+    return n;
+}
+
 /* A full collection's update_refs and subtract_refs in one pass: every
  * tracked container is in the list, so a child needs no membership test,
  * and every scratch is 0 between collections (move_unreachable and
@@ -376,15 +410,17 @@ static bool tuple_may_untrack(const rc_obj_t *o)
  * changes nothing), so survivors come out with clean flags. A reachable
  * tuple that can hold no cycle is untracked here (CPython does it in a
  * pass of its own over the survivors, untrack_tuples). */
-static void move_unreachable(gc_head_t *list, gc_head_t *unreachable)
+static void move_unreachable(gc_head_t *list, gc_head_t *unreachable, unsigned target)
 {
+    const uint64_t gen = (uint64_t)target << GEN_SHIFT;
     gc_head_t *h = list->next;
     while (h != list) {
         gc_head_t *next;
         if (scratch(h) > 0) {
             rc_obj_t *o = obj_of(h);
             for_children(o, visit_reachable, list);
-            h->word &= UINT64_C(0xFFFFFFFF) & ~F_COLLECTING;   /* out of the set, scratch 0 */
+            /* out of the set, scratch 0, in the generation it is promoted to */
+            h->word = (h->word & UINT64_C(0xFFFFFFFF) & ~(F_COLLECTING | GEN_BITS)) | gen;
             next = h->next;                  /* after the traverse: it may have appended */
             if (o->type == &rc_type_tuple && tuple_may_untrack(o)) {
                 list_unlink(h);
@@ -413,7 +449,8 @@ static void promote(gc_head_t *list, unsigned g, gc_thread_t *only, bool clean)
     while (!list_empty(list)) {
         gc_head_t *h = list->next;
         list_unlink(h);
-        h->word &= UINT64_C(0xFFFFFFFF) & ~(F_COLLECTING | F_UNREACHABLE);   /* scratch 0 */
+        h->word = (h->word & UINT64_C(0xFFFFFFFF) & ~(F_COLLECTING | F_UNREACHABLE | GEN_BITS)) |
+                  (uint64_t)g << GEN_SHIFT;   /* scratch 0 */
         list_append(&records[owner_of(h)]->gen[g], h);
     }
 }
@@ -469,8 +506,8 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
     if (contributors != 1)
         only = NULL;
 
-    st->examined = gen == GC_GENERATIONS - 1 ? compute_refs_all(&young) : compute_refs(&young, 0);
-    move_unreachable(&young, &unreachable);
+    st->examined = gen == GC_GENERATIONS - 1 ? compute_refs_all(&young) : compute_refs_young(&young, (unsigned)gen);
+    move_unreachable(&young, &unreachable, target);
 
     uint64_t n = list_len(&unreachable);
     rc_obj_t **held = snapshot(&unreachable, n);
@@ -494,7 +531,7 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
         for (gc_head_t *h = unreachable.next; h != &unreachable; h = h->next)
             h->word &= ~F_UNREACHABLE;
         compute_refs(&unreachable, 1);
-        move_unreachable(&unreachable, &garbage);
+        move_unreachable(&unreachable, &garbage, target);
     } else {
         list_splice(&garbage, &unreachable);
     }

@@ -162,7 +162,7 @@ static RC_ALWAYS_INLINE bool gc_untrack(rc_obj_t *o)
 {
     rc_gc_local_t *g = &_rc_gc_local;
     rc_gc_head_t *h = rc_gc_head(o);
-    if (RC_LIKELY(g->local > g->low && h->word == g->tag)) {
+    if (RC_LIKELY(g->local > g->low && (h->word & ~RC_GC_GEN_BITS) == g->tag)) {
         g->local--;
         h->prev->next = h->next;
         h->next->prev = h->prev;

@@ -278,7 +278,8 @@ _Static_assert(sizeof(rc_gc_head_t) == RC_GC_HEAD_BYTES, "RC_GC_HEAD_BYTES must 
  * slow paths while the thread is attached and disarms when it detaches
  * (rc_core_on_detach). Armed: a container made goes onto `young` with
  * word `tag` while `local < high`; one that dies with word `tag` is
- * unlinked while `local > low`; `local` counts net container births not
+ * unlinked while `local > low` (its generation bits aside); `local`
+ * counts net container births not
  * yet folded into the collector's count. Anything else (unarmed, the
  * bounds reached, a container of another thread, a flag set by a
  * collection) goes to the collector's hooks. Unarmed: tag
@@ -292,6 +293,9 @@ typedef struct rc_gc_local {
     int64_t local, high, low, floor;
 } rc_gc_local_t;
 #define RC_GC_TAG_UNARMED UINT64_C(1)
+/* The generation a container is in, in its word; untrack ignores it. */
+#define RC_GC_GEN_SHIFT 6
+#define RC_GC_GEN_BITS (UINT64_C(3) << RC_GC_GEN_SHIFT)
 extern _Thread_local rc_gc_local_t _rc_gc_local;
 
 /* The collector's slow paths (gc/gc.c sets them before main; with no
