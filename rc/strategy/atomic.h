@@ -10,7 +10,9 @@
  * pairing with every other thread's release decrement before it tears the
  * object down. The immortal test comes first so an immortal word is never
  * written; the read-modify-write itself cannot be skipped, so decref has two
- * rare branches (immortal; old <= 1) instead of plain's one.
+ * rare branches (immortal; old <= 1) instead of plain's one. A dead
+ * object's references to its children skip the read-modify-write when
+ * the child's count is 1 (_rc_atomic_drop_dead_ref).
  * Threading: any thread may incref/decref any object it holds a reference to.
  */
 #ifndef RC_RC_H_INSIDE
@@ -77,8 +79,21 @@ static inline void _rc_atomic_init_mortal(rc_atomic_obj_t *o) { at_store_relaxed
 static inline void _rc_atomic_init_immortal(rc_atomic_obj_t *o) { at_store_relaxed(&o->refcnt_shared, RC_REFCNT_IMMORTAL_INIT); }
 static inline void _rc_atomic_word_set(rc_atomic_obj_t *o, uint64_t w) { at_store_relaxed(&o->refcnt_shared, w); }
 #define _rc_atomic_dead_next(o) ((o)->dead_next)
-/* A dead object's reference to a child: an ordinary decref. */
-#define _rc_atomic_drop_dead_ref(o) rc_atomic_decref(o)
+/* A dead object's reference to a child. A count read as 1 is this
+ * reference alone: the dead object was its only holder, so no other
+ * thread can add to it, and the child dies without a locked instruction
+ * (libstdc++'s shared_ptr releases a unique owner the same way). Any
+ * other count: an ordinary decref. */
+static RC_ALWAYS_INLINE void _rc_atomic_drop_dead_ref(rc_atomic_obj_t *o)
+{
+    /* acquire: pairs with the release fetch_sub of every thread that
+     * dropped a reference to the child before; their uses happen before
+     * the free, as after the fence in _rc_atomic_decref_slow. */
+    if (at_load_acquire(&o->refcnt_shared) == 1)
+        _rc_atomic_dealloc(o);
+    else
+        rc_atomic_decref(o);
+}
 
 /* Test hook: the count (the whole word for a mortal object). */
 static inline void _rc_atomic_count_set(rc_atomic_obj_t *o, uint64_t n) { at_store_relaxed(&o->refcnt_shared, n); }

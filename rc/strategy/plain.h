@@ -79,8 +79,16 @@ static inline void _rc_plain_init_mortal(rc_plain_obj_t *o) { o->refcnt = 1; }
 static inline void _rc_plain_init_immortal(rc_plain_obj_t *o) { o->refcnt = RC_REFCNT_IMMORTAL_INIT; }
 static inline void _rc_plain_word_set(rc_plain_obj_t *o, uint64_t w) { o->refcnt = w; }
 #define _rc_plain_dead_next(o) ((o)->dead_next)
-/* A dead object's reference to a child: an ordinary decref. */
-#define _rc_plain_drop_dead_ref(o) rc_plain_decref(o)
+/* A dead object's reference to a child: an ordinary decref, except that
+ * the last reference goes straight to deallocation (no call through the
+ * rare path; the count word is the dealloc link from here on). */
+static RC_ALWAYS_INLINE void _rc_plain_drop_dead_ref(rc_plain_obj_t *o)
+{
+    if (o->refcnt == 1)
+        _rc_plain_dealloc(o);
+    else
+        rc_plain_decref(o);
+}
 
 /* Threads: attach before touching shared objects, detach before blocking
  * or exiting; call rc_plain_safepoint regularly (every few thousand ops). */
