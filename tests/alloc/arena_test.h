@@ -24,13 +24,16 @@
 #include "tests/check.h"
 
 /* The arena's layout (alloc/arena.c): 4 MiB segments aligned to their
- * size, split into 64 KiB pages, page 0 being the segment header. The
+ * size, split into pages of 2^RC_ARENA_PAGE_SHIFT bytes, page 0 being the
+ * segment header. The
  * tests use these to tell which segment and page a block lives in; the
  * unit test checks they agree with what the statistics report. */
 #define T_SEGMENT ((uintptr_t)4 << 20)
 /* Segments an exiting heap leaves cached: none in debug builds. */
 #define T_CACHES ((uint64_t)(rc_cfg_debug ? 0 : 1))
-#define T_PAGE    ((uintptr_t)64 << 10)
+#define T_PAGE    ((uintptr_t)1 << RC_ARENA_PAGE_SHIFT)
+/* 1 KiB blocks in a page: the tests' unit of "a page of blocks". */
+#define T_PER_PAGE_1K ((int)(T_PAGE >> 10))
 #define T_OS_PAGE ((size_t)4096)
 
 static inline uintptr_t t_segment_of(const void *p) { return (uintptr_t)p & ~(T_SEGMENT - 1); }

@@ -171,7 +171,8 @@ static void alignment_and_overlap(uint64_t seed)
  * segment mapped. */
 static void page_reuse(void)
 {
-    enum { N64 = 2560, N256 = 400 };       /* 1024 and 256 blocks per page */
+    /* 2.5 pages of 64-byte blocks, then 1.56 pages of 256-byte ones. */
+    enum { N64 = (int)(T_PAGE / 64) * 5 / 2, N256 = (int)(T_PAGE / 256) * 25 / 16 };
     static void *small[N64];
     alloc_arena_collect();
     alloc_stats_t s0 = snap(), s;
@@ -271,7 +272,7 @@ static void run_thread(void *(*fn)(void *), job_t *j)
 static void *full_page_requeue_job(void *arg)
 {
     (void)arg;
-    enum { PER_PAGE = 64, N = 2 * PER_PAGE };      /* 1 KiB blocks: 2 pages */
+    enum { PER_PAGE = T_PER_PAGE_1K, N = 2 * PER_PAGE };   /* 1 KiB blocks: 2 pages */
     static void *b[N];
     for (int i = 0; i < N; i++)
         REQUIRE((b[i] = alloc_arena_malloc(1024)) != NULL);
@@ -300,7 +301,7 @@ static void full_page_requeue(void)
  * thread emptied are found when a malloc scans the full pages (8 per scan,
  * ARENA_FULL_SCAN, so 7 of the 8 emptied ones here, the scan order being
  * rotated by earlier scans); of those found, all but 4 go back at once. */
-enum { BOUND_PER_PAGE = 64, BOUND_PAGES = 10, BOUND_N = BOUND_PAGES * BOUND_PER_PAGE };
+enum { BOUND_PER_PAGE = T_PER_PAGE_1K, BOUND_PAGES = 10, BOUND_N = BOUND_PAGES * BOUND_PER_PAGE };
 static void *bound_blocks[BOUND_N];
 
 static void *free_first_pages_job(void *arg)
@@ -651,7 +652,7 @@ static void destructor_after_the_arenas(void)
  * block comes from that page, with no new page. */
 static void full_page_scan(void)
 {
-    enum { PER_PAGE = 64 };
+    enum { PER_PAGE = T_PER_PAGE_1K };
     void *b[2 * PER_PAGE];
     size_t sz[2 * PER_PAGE];
     alloc_arena_collect();
@@ -684,7 +685,7 @@ static void full_page_scan(void)
  * queue and serves the next mallocs. */
 static void collect_takes_back_full_pages(void)
 {
-    enum { PER_PAGE = 64, N = 3 * PER_PAGE + 1 };   /* 3 full pages, a 4th begun */
+    enum { PER_PAGE = T_PER_PAGE_1K, N = 3 * PER_PAGE + 1 };   /* 3 full pages, a 4th begun */
     void *b[N];
     size_t sz[N];
     alloc_arena_collect();
@@ -724,7 +725,7 @@ static void collect_takes_back_full_pages(void)
  * until a block in it is freed (locally now), then it serves again. */
 static void adopted_full_page(void)
 {
-    enum { PER_PAGE = 64 };
+    enum { PER_PAGE = T_PER_PAGE_1K };
     void *tb[PER_PAGE];
     size_t ts[PER_PAGE];
     for (int i = 0; i < PER_PAGE; i++)
@@ -761,7 +762,8 @@ static void adopted_full_page(void)
  * mallocs, and the adopter's frees of blocks in it are local. */
 static void adoption_by_a_full_heap(void)
 {
-    enum { FILL = 63 * 64, N = 10 };       /* every page of one segment, 1 KiB blocks */
+    /* every page of one segment, 1 KiB blocks */
+    enum { FILL = (int)(T_SEGMENT / T_PAGE - 1) * T_PER_PAGE_1K, N = 10 };
     static void *fill[FILL];
     void *tb[N];
     size_t ts[N];
