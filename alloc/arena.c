@@ -1,6 +1,6 @@
 /* alloc/arena.c — rcbench's arena: per-thread heaps over aligned segments.
  *
- * Segments of 4 MiB, aligned to their size, are cut into 256 KiB pages of
+ * Segments of 4 MiB, aligned to their size, are cut into 128 KiB pages of
  * one size class each; a block's page descriptor is found by masking its
  * address. malloc pops the class's current page's free list and the owner's
  * free pushes onto it: no lock, no atomic. A free by another thread is one
@@ -64,7 +64,7 @@ _Static_assert(ARENA_SEGMENT_PAGES >= 2 && ARENA_SEGMENT_PAGES <= 1024, "segment
 
 /* ------------------------------------------------------------------------
  * Size classes: 8, then multiples of 16 up to 128, then four per doubling.
- * Every class >= 16 is a multiple of 16, and pages are 256 KiB aligned, so
+ * Every class >= 16 is a multiple of 16, and pages are 128 KiB aligned, so
  * every block of 16 bytes or more is 16-byte aligned.
  * ---------------------------------------------------------------------- */
 static const uint32_t class_size[] = {

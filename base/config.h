@@ -54,18 +54,17 @@ _Static_assert(RC_SMALL_INT_MIN <= 0 && RC_SMALL_INT_MAX >= 0,
 
 /* ---- The arena (alloc/arena.c) ------------------------------------------
  * Layout: segments of 2^RC_ARENA_SEGMENT_SHIFT bytes (4 MiB), aligned to
- * their size, cut into pages of 2^RC_ARENA_PAGE_SHIFT bytes (256 KiB); a
+ * their size, cut into pages of 2^RC_ARENA_PAGE_SHIFT bytes (128 KiB); a
  * block's page is found by masking its address. Pages were 64 KiB until
  * a batch of 1000 256-byte blocks, spanning four of them, paid for page
- * transitions in every batch (arena 1.18x tcmalloc's time there; 0.92x
- * with 256 KiB pages: docs/alloc.md). A page is carved lazily
- * (RC_ARENA_EXTEND_BYTES at a time), so a barely used one costs little
- * memory. */
+ * transitions in every batch; 256 KiB pages doubled tree/none's time
+ * (docs/alloc.md). A page is carved lazily (RC_ARENA_EXTEND_BYTES at a
+ * time), so a barely used one costs little memory. */
 #ifndef RC_ARENA_SEGMENT_SHIFT
 #define RC_ARENA_SEGMENT_SHIFT 22
 #endif
 #ifndef RC_ARENA_PAGE_SHIFT
-#define RC_ARENA_PAGE_SHIFT 18
+#define RC_ARENA_PAGE_SHIFT 17
 #endif
 /* Bytes of blocks carved into a page at a time (at least 16 blocks): a
  * barely used page stays mostly non-resident. Not tuned. */
