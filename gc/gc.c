@@ -275,17 +275,6 @@ static RC_ALWAYS_INLINE void for_children(rc_obj_t *o, void (*visit)(rc_obj_t *,
     }
 }
 
-/* A full collection's: every tracked container is in the set. */
-static inline void visit_decref_tracked(rc_obj_t *child, void *arg)
-{
-    (void)arg;
-    if (!child->type->gc)
-        return;
-    gc_head_t *h = head_of(child);
-    if (h->word & F_TRACKED)
-        scratch_dec(h);
-}
-
 static inline void visit_reachable(rc_obj_t *child, void *arg)
 {
     gc_head_t *reachable = arg;
@@ -336,11 +325,14 @@ static uint64_t compute_refs(gc_head_t *list, int64_t discount)
     return n;
 }
 
-/* A young collection's (generations 0..gen) update_refs and
- * subtract_refs in one pass, as compute_refs_all below: a child is in the
- * set when it is tracked and its generation bits say 0..gen, which holds
- * before the pass reaches it. */
-static inline void visit_decref_young(rc_obj_t *child, void *arg)
+/* A collection's (generations 0..gen) update_refs and subtract_refs in
+ * one pass. Every scratch is 0 between collections (move_unreachable and
+ * promote leave it so; track starts it so), so adding the count and
+ * subtracting the references commute; a child is in the set when it is
+ * tracked and its generation bits say 0..gen, which holds before the pass
+ * reaches it (in a full collection: every tracked container). One pass
+ * over the objects instead of two: a full collection is memory-bound. */
+static inline void visit_decref_gen(rc_obj_t *child, void *arg)
 {
     uint64_t in_set = (uint64_t)(uintptr_t)arg;      /* F_TRACKED | gen << GEN_SHIFT */
     if (!child->type->gc)
@@ -351,7 +343,7 @@ static inline void visit_decref_young(rc_obj_t *child, void *arg)
         scratch_dec(h);
 }
 
-static uint64_t compute_refs_young(gc_head_t *list, unsigned gen)
+static uint64_t compute_refs_fused(gc_head_t *list, unsigned gen)
 {
     void *in_set = (void *)(uintptr_t)(F_TRACKED | (uint64_t)gen << GEN_SHIFT);
     uint64_t n = 0;
@@ -360,28 +352,7 @@ static uint64_t compute_refs_young(gc_head_t *list, unsigned gen)
         int64_t c = rc_refcount(o);
         h->word += (uint64_t)(c > INT32_MAX ? INT32_MAX : c) << 32;   /* scratch += count (visits so far only subtracted) */
         h->word |= F_COLLECTING;
-        for_children(o, visit_decref_young, in_set);
-        n++;
-    }
-    check_refs(list, 0);
-    return n;
-}
-
-/* A full collection's update_refs and subtract_refs in one pass: every
- * tracked container is in the list, so a child needs no membership test,
- * and every scratch is 0 between collections (move_unreachable and
- * promote leave it so; track starts it so), so adding the count and
- * subtracting the references commute. One pass over the heap instead of
- * two: a full collection is memory-bound. */
-static uint64_t compute_refs_all(gc_head_t *list)
-{
-    uint64_t n = 0;
-    for (gc_head_t *h = list->next; h != list; h = h->next) {
-        rc_obj_t *o = obj_of(h);
-        int64_t c = rc_refcount(o);
-        h->word += (uint64_t)(c > INT32_MAX ? INT32_MAX : c) << 32;   /* scratch += count (visits so far only subtracted) */
-        h->word |= F_COLLECTING;
-        for_children(o, visit_decref_tracked, NULL);
+        for_children(o, visit_decref_gen, in_set);
         n++;
     }
     check_refs(list, 0);
@@ -506,7 +477,7 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
     if (contributors != 1)
         only = NULL;
 
-    st->examined = gen == GC_GENERATIONS - 1 ? compute_refs_all(&young) : compute_refs_young(&young, (unsigned)gen);
+    st->examined = compute_refs_fused(&young, (unsigned)gen);
     move_unreachable(&young, &unreachable, target);
 
     uint64_t n = list_len(&unreachable);

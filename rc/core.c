@@ -37,45 +37,39 @@ static uint64_t next_thread_id = 1;          /* under registry_lock */
 static uint64_t exited_allocated, exited_freed;  /* under registry_lock */
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
-static void (*exit_hooks[RC_THREAD_EXIT_HOOKS])(void);   /* written once each, under registry_lock */
-static RC_ATOMIC(unsigned) exit_hooks_n;
+/* Hooks run on a thread's exit or detach: appended under registry_lock,
+ * run without it. */
+typedef struct hook_list {
+    void (*fn[RC_THREAD_EXIT_HOOKS])(void);   /* written once each, under registry_lock */
+    RC_ATOMIC(unsigned) n;
+    const char *what;
+} hook_list_t;
+static hook_list_t exit_hooks = { .what = "thread-exit" }, detach_hooks = { .what = "detach" };
 
-void rc_core_on_thread_exit(void (*hook)(void))
+static void hooks_add(hook_list_t *l, void (*hook)(void))
 {
     pthread_mutex_lock(&registry_lock);
-    unsigned n = at_load_relaxed(&exit_hooks_n);
+    unsigned n = at_load_relaxed(&l->n);
     if (n == RC_THREAD_EXIT_HOOKS)
-        rc_fatal("more than %d thread-exit hooks registered", RC_THREAD_EXIT_HOOKS);
-    exit_hooks[n] = hook;
-    /* release: pairs with the acquire load in thread_exit; the slot is
+        rc_fatal("more than %d %s hooks registered", RC_THREAD_EXIT_HOOKS, l->what);
+    l->fn[n] = hook;
+    /* release: pairs with the acquire load in hooks_run; the slot is
      * written before it is counted. */
-    at_store_release(&exit_hooks_n, n + 1);
+    at_store_release(&l->n, n + 1);
     pthread_mutex_unlock(&registry_lock);
 }
 
-static void (*detach_hooks[RC_THREAD_EXIT_HOOKS])(void);  /* written once each, under registry_lock */
-static RC_ATOMIC(unsigned) detach_hooks_n;
-
-void rc_core_on_detach(void (*hook)(void))
+static void hooks_run(hook_list_t *l)
 {
-    pthread_mutex_lock(&registry_lock);
-    unsigned n = at_load_relaxed(&detach_hooks_n);
-    if (n == RC_THREAD_EXIT_HOOKS)
-        rc_fatal("more than %d detach hooks registered", RC_THREAD_EXIT_HOOKS);
-    detach_hooks[n] = hook;
-    /* release: pairs with the acquire load in _rc_core_run_detach_hooks;
-     * the slot is written before it is counted. */
-    at_store_release(&detach_hooks_n, n + 1);
-    pthread_mutex_unlock(&registry_lock);
-}
-
-void _rc_core_run_detach_hooks(void)
-{
-    /* acquire: pairs with the release store in rc_core_on_detach. */
-    unsigned n = at_load_acquire(&detach_hooks_n);
+    /* acquire: pairs with the release store in hooks_add. */
+    unsigned n = at_load_acquire(&l->n);
     for (unsigned i = 0; i < n; i++)
-        detach_hooks[i]();
+        l->fn[i]();
 }
+
+void rc_core_on_thread_exit(void (*hook)(void)) { hooks_add(&exit_hooks, hook); }
+void rc_core_on_detach(void (*hook)(void)) { hooks_add(&detach_hooks, hook); }
+void _rc_core_run_detach_hooks(void) { hooks_run(&detach_hooks); }
 
 static void thread_exit(void *arg)
 {
@@ -83,10 +77,7 @@ static void thread_exit(void *arg)
     /* The hooks free objects: never while another thread has the world
      * stopped (a detached thread waits here until it resumes). */
     _rc_world_attach();
-    /* acquire: pairs with the release store in rc_core_on_thread_exit. */
-    unsigned hooks = at_load_acquire(&exit_hooks_n);
-    for (unsigned i = 0; i < hooks; i++)
-        exit_hooks[i]();
+    hooks_run(&exit_hooks);
     _rc_world_detach();                  /* an exiting thread never holds the world up */
     _rc_gil_thread_exit(t);
     pthread_mutex_lock(&registry_lock);
