@@ -184,8 +184,19 @@ static inline void _rc_biased_count_set(rc_biased_obj_t *o, uint64_t n)
 #define rc_biased_refcount_max (rc_biased_count_max + RC_BIASED_SHARED_SATURATED - 1)
 _Static_assert(rc_biased_refcount_max > rc_biased_count_max, "shared counts add to the local one");
 #define _rc_biased_dead_next(o) ((o)->dead_next)
-/* A dead object's reference to a child: an ordinary decref. */
-#define _rc_biased_drop_dead_ref(o) rc_biased_decref(o)
+/* A dead object's reference to a child: an ordinary decref, except that
+ * the owner's last local reference to a child no other thread counts
+ * (shared 0: the test _rc_biased_merge_zero_slow makes) goes straight to
+ * deallocation, without the store and the call. */
+static RC_ALWAYS_INLINE void _rc_biased_drop_dead_ref(rc_biased_obj_t *o)
+{
+    /* acquire: pairs with non-owners' release decrements, so their uses
+     * happen before the free (as in _rc_biased_merge_zero_slow). */
+    if ((at_load_relaxed(&o->owner_local) ^ _rc_biased_tid_hi) == 1 && at_load_acquire(&o->shared) == 0)
+        _rc_biased_dealloc(o);
+    else
+        rc_biased_decref(o);
+}
 
 #define rc_biased_uses_gil 0   /* no GIL */
 static inline void rc_biased_thread_attach(void) { _rc_world_attach(); (void)_rc_biased_self_tid(); }
