@@ -466,12 +466,13 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
                 only = records[r];
                 list_splice(&young, &records[r]->gen[g]);
             }
+        /* The count of net allocations restarts (below), each armed
+         * thread's share with it; an unarmed one's is 0 already, and it
+         * may be detached: its state is not ours to write. */
         rc_gc_local_t *g = records[r]->tl;
-        if (g != NULL) {                     /* the count of net allocations restarts (below) */
+        if (g != NULL && g->tag != RC_GC_TAG_UNARMED) {
             g->local = 0;
-            g->floor = INT64_MIN;
-            if (g->tag != RC_GC_TAG_UNARMED)
-                enter_zero(g);               /* at zero: deaths count nothing */
+            enter_zero(g);                   /* at zero: deaths count nothing */
         }
     }
     if (contributors != 1)
