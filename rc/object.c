@@ -502,11 +502,3 @@ static RC_ALWAYS_INLINE rc_obj_t *node_new(const rc_type_t *type, uint32_t nslot
 rc_obj_t *rc_node_new_typed(const rc_type_t *type, uint32_t nslots, int64_t value) { return node_new(type, nslots, value); }
 rc_obj_t *rc_node_new(uint32_t nslots, int64_t value) { return node_new(&rc_type_node, nslots, value); }
 
-void rc_node_set(rc_obj_t *o, uint32_t i, rc_obj_t *child)
-{
-    rc_node_t *n = (rc_node_t *)o;
-    rc_obj_t *old = n->slots[i];
-    n->slots[i] = child;
-    if (old)
-        rc_decref(old);
-}

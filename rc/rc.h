@@ -372,7 +372,15 @@ void rc_list_set(rc_obj_t *list, int64_t i, rc_obj_t *item); /* steals item, dro
 void rc_list_clear(rc_obj_t *list);                        /* drops every element */
 
 static inline rc_obj_t *rc_node_get(const rc_obj_t *o, uint32_t i) { return ((const rc_node_t *)o)->slots[i]; }
-void rc_node_set(rc_obj_t *node, uint32_t i, rc_obj_t *child); /* steals child (may be NULL), drops the old one */
+/* Steals child (may be NULL), drops the old one. Inline: a tree's links. */
+static inline void rc_node_set(rc_obj_t *node, uint32_t i, rc_obj_t *child)
+{
+    rc_node_t *n = (rc_node_t *)node;
+    rc_obj_t *old = n->slots[i];
+    n->slots[i] = child;
+    if (old)
+        rc_decref(old);
+}
 
 /* Calls visit on every child reference of o (none for ints). */
 static inline void rc_traverse(rc_obj_t *o, rc_visit_fn visit, void *arg)
