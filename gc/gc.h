@@ -2,8 +2,9 @@
  * threads), compiled once per strategy like the object model.
  *
  * Containers (tuple, list, node) are tracked from construction to death
- * and carry a 24-byte header (two list links; a word of flags, owner record
- * and scratch count; no generation field: the generation is the list).
+ * (tuples that can hold no cycle are untracked by a collection, as in
+ * CPython) and carry a 24-byte header (two list links; a word of flags,
+ * generation, owner record and scratch count).
  * Three generations with CPython's thresholds (700, 10, 10). A collection
  * of generation g stops the world (every count exact), copies each count
  * into the scratch field, subtracts references from inside 0..g, keeps
