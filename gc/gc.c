@@ -165,7 +165,7 @@ static void drain_remote(gc_thread_t *t)
 static void world_join(void);
 static void world_leave(void);
 static void disarm(void);
-static void set_bounds(rc_gc_local_t *g, int64_t c);
+static bool set_bounds(rc_gc_local_t *g, int64_t c);
 
 /* Thread exit. The lists must not change under a collector: the core's
  * exit handler joins the world first, but plain's world is the GIL, which
@@ -636,12 +636,13 @@ static bool may_collect_here(void)
  * when they would take the total to zero (a death only counts against
  * births since the last collection). A setting changed by another
  * thread is seen at this thread's next fold: within FOLD births. */
-static void set_bounds(rc_gc_local_t *g, int64_t c)
+static bool set_bounds(rc_gc_local_t *g, int64_t c)
 {
     uint64_t th = at_load_relaxed(&threshold[0]);
     int64_t room = th != 0 && at_load_relaxed(&enabled) ? (int64_t)th - c : INT64_MAX;
     g->high = room < FOLD - 1 ? room : FOLD - 1;
     g->low = (c < FOLD ? -c : -FOLD) + 1;
+    return room < 0;                         /* past the threshold: a collection is due */
 }
 
 /* Arms the calling (attached) thread's fast paths with record t. */
@@ -650,7 +651,7 @@ static void arm(gc_thread_t *t)
     rc_gc_local_t *g = &_rc_gc_local;
     g->young = &t->gen[0];
     g->tag = ((uint64_t)t->id << OWNER_SHIFT) | F_TRACKED;
-    set_bounds(g, at_load_relaxed(&count0));
+    (void)set_bounds(g, at_load_relaxed(&count0));
 }
 
 /* The detach hook (and thread exit): folds the thread's count and sends
@@ -670,18 +671,17 @@ static void disarm(void)
 }
 
 /* Folds this thread's births and deaths into the global count, takes back
- * what other threads freed of its containers, and collects when the count
- * is past the threshold and this is a place to collect. */
-static void fold(gc_thread_t *t)
+ * what other threads freed of its containers, and (a birth's fold:
+ * `may_collect`; a death is no place to) collects when the count is past
+ * the threshold and this is a place to collect. */
+static void fold(gc_thread_t *t, bool may_collect)
 {
     rc_gc_local_t *g = &_rc_gc_local;
     if (at_load_relaxed(&t->remote) != 0)
         drain_remote(t);
     int64_t c = count0_add(g->local);
     g->local = 0;
-    set_bounds(g, c);
-    uint64_t th = at_load_relaxed(&threshold[0]);
-    if (th != 0 && at_load_relaxed(&enabled) && c > (int64_t)th && may_collect_here())
+    if (set_bounds(g, c) && may_collect && may_collect_here())
         (void)gc_collect(-1);                /* sets this thread's bounds again */
 }
 
@@ -699,7 +699,7 @@ static void track(rc_obj_t *o)
         arm(t);
     leave_zero(g);
     g->local++;
-    fold(t);                                 /* may collect: o is not linked yet */
+    fold(t, true);                           /* may collect: o is not linked yet */
     gc_head_t *h = head_of(o);
     h->word = g->tag;
     list_append(g->young, h);
@@ -753,10 +753,7 @@ static void count_death(gc_thread_t *mine)
         return;
     }
     g->local--;
-    if (at_load_relaxed(&mine->remote) != 0)
-        drain_remote(mine);
-    set_bounds(g, count0_add(g->local));     /* never collects: a death is no place to */
-    g->local = 0;
+    fold(mine, false);
 }
 
 static bool untrack_attached(rc_obj_t *o)

@@ -279,8 +279,8 @@ _Static_assert(sizeof(rc_gc_head_t) == RC_GC_HEAD_BYTES, "RC_GC_HEAD_BYTES must 
  * (rc_core_on_detach). Armed: a container made goes onto `young` with
  * word `tag` while `local < high`; one that dies with word `tag` is
  * unlinked while `local > low` (its generation bits aside); `local`
- * counts net container births not
- * yet folded into the collector's count. Anything else (unarmed, the
+ * counts net container births not yet folded into the collector's
+ * count. Anything else (unarmed, the
  * bounds reached, a container of another thread, a flag set by a
  * collection) goes to the collector's hooks. Unarmed: tag
  * RC_GC_TAG_UNARMED, which no header word equals (bit 0 is never set).
