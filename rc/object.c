@@ -176,6 +176,13 @@ static RC_ALWAYS_INLINE void count_freed(void)
     _rc_counter_bump_owner(&rc_thread_self()->objs_freed);
 }
 
+/* Frees a dead int (no children, no header). */
+static RC_ALWAYS_INLINE void int_free(rc_obj_t *o)
+{
+    count_freed();
+    block_free(o, 0, sizeof(rc_int_t));
+}
+
 /* Frees a dead container of `size` bytes whose children are dropped. */
 static RC_ALWAYS_INLINE void container_free(rc_obj_t *o, size_t size)
 {
@@ -195,6 +202,8 @@ static void release_child(rc_obj_t *child, void *arg)
     _rc_drop_dead_ref(child);   /* may re-enter _rc_dealloc, which then only pushes */
 }
 
+static void list_free_items(rc_obj_t *o);
+
 static RC_ALWAYS_INLINE void drop_slots(rc_obj_t *const *slots, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -213,8 +222,7 @@ static void dealloc_one(rc_obj_t *o)
         drop_slots(n->slots, k);
         container_free(o, sizeof(rc_node_t) + k * sizeof(rc_obj_t *));
     } else if (t == &rc_type_int) {
-        count_freed();
-        block_free(o, 0, sizeof(rc_int_t));
+        int_free(o);
     } else if (t == &rc_type_tuple) {
         rc_tuple_t *tu = (rc_tuple_t *)o;
         size_t k = (size_t)tu->size;
@@ -224,8 +232,7 @@ static void dealloc_one(rc_obj_t *o)
         rc_list_t *l = (rc_list_t *)o;
         for (int64_t i = 0; i < l->size; i++)
             _rc_drop_dead_ref(l->items[i]);
-        if (l->items)
-            alloc_free(l->items, (size_t)l->cap * sizeof(rc_obj_t *));
+        list_free_items(o);
         container_free(o, sizeof(rc_list_t));
     } else {
         rc_traverse(o, release_child, NULL);
@@ -261,8 +268,7 @@ void _rc_dealloc(rc_obj_t *o)
         return;
     }
     if (o->type == &rc_type_int) {
-        count_freed();
-        block_free(o, 0, sizeof(rc_int_t));
+        int_free(o);
         return;
     }
     dealloc_all(o);
