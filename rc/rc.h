@@ -14,6 +14,8 @@
  * rc_refcount reads the count as applied so far: exact under every
  * strategy after rc_safepoint() on the only attached thread, or while the
  * world is stopped (biased and deferred apply some changes late).
+ * rc_is_unique answers Perceus's reuse test (is the caller's reference the
+ * only one?) as far as the strategy can know at once: deferred never can.
  *
  * Threading: see each strategy header. Core functions are thread-safe.
  * Design: docs/rc.md.

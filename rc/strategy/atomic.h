@@ -100,6 +100,15 @@ static inline void _rc_atomic_count_set(rc_atomic_obj_t *o, uint64_t n) { at_sto
 #define rc_atomic_count_max INT64_MAX   /* counts saturate above this */
 #define rc_atomic_refcount_max INT64_MAX   /* one count word: the same bound */
 #define rc_atomic_uses_gil 0   /* no GIL: threads share objects freely */
+/* Perceus's reuse test: is the caller's reference the only one? A count
+ * of 1 held by the caller cannot rise (no one else can incref), so one
+ * load answers. acquire: pairs with the release fetch_sub of every thread
+ * that dropped a reference before, so its uses happen before the caller
+ * rewrites the object in place. */
+static inline bool rc_atomic_is_unique(const rc_atomic_obj_t *o)
+{
+    return at_load_acquire(&((rc_atomic_obj_t *)o)->refcnt_shared) == 1;
+}
 static inline void rc_atomic_thread_attach(void) { _rc_world_attach(); }
 static inline void rc_atomic_thread_detach(void) { _rc_world_detach(); }
 static inline void rc_atomic_safepoint(void) { rc_world_poll(); }

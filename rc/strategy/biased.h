@@ -198,6 +198,22 @@ static RC_ALWAYS_INLINE void _rc_biased_drop_dead_ref(rc_biased_obj_t *o)
         rc_biased_decref(o);
 }
 
+/* Perceus's reuse test: is the caller's reference the only one? Yes when
+ * the caller owns the object with local count 1 and no other thread
+ * counts it (shared 0), or when the object is merged (unowned) with a
+ * shared count of 1. A non-owner holding an owned object never knows:
+ * the owner's local count is at least 1 until it merges. acquire: pairs
+ * with non-owners' release decrements (their uses happen before the
+ * rewrite), as in _rc_biased_drop_dead_ref. */
+static inline bool rc_biased_is_unique(const rc_biased_obj_t *o)
+{
+    rc_biased_obj_t *m = (rc_biased_obj_t *)o;
+    uint64_t w = at_load_relaxed(&m->owner_local);
+    if ((w ^ _rc_biased_tid_hi) == 1)
+        return at_load_acquire(&m->shared) == 0;
+    return w == 0 && at_load_acquire(&m->shared) == (RC_BIASED_SHARED_ONE | RC_BIASED_MERGED);
+}
+
 #define rc_biased_uses_gil 0   /* no GIL */
 static inline void rc_biased_thread_attach(void) { _rc_world_attach(); (void)_rc_biased_self_tid(); }
 static inline void rc_biased_thread_detach(void) { _rc_world_detach(); }

@@ -106,6 +106,12 @@ static inline void _rc_deferred_count_set(rc_deferred_obj_t *o, uint64_t n) { at
 #define rc_deferred_refcount_max INT64_MAX   /* one count word: the same bound */
 
 #define rc_deferred_uses_gil 0   /* no GIL */
+/* Perceus's reuse test: never yes. The applied count lags: any thread's
+ * buffer may hold an increment not applied yet (a reference it holds), so
+ * a count of 1 proves nothing until every thread has flushed, which only
+ * a stopped world guarantees. Reuse under deferred counting needs the
+ * compiler's static uniqueness (Lean's, Koka's), not a runtime test. */
+static inline bool rc_deferred_is_unique(const rc_deferred_obj_t *o) { (void)o; return false; }
 /* The calling thread's epoch record while attached (NULL otherwise). */
 extern _Thread_local struct rc_deferred_thread *_rc_deferred_self;
 static inline void rc_deferred_thread_attach(void)

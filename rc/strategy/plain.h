@@ -97,6 +97,9 @@ static inline void _rc_plain_count_set(rc_plain_obj_t *o, uint64_t n) { o->refcn
 #define rc_plain_count_max INT64_MAX   /* counts saturate above this */
 #define rc_plain_refcount_max INT64_MAX   /* one count word: the same bound */
 #define rc_plain_uses_gil 1   /* shared work runs under the GIL */
+/* Perceus's reuse test: is the caller's reference the only one? One
+ * read: objects are confined to their thread or shared under the GIL. */
+static inline bool rc_plain_is_unique(const rc_plain_obj_t *o) { return o->refcnt == 1; }
 /* Attach takes the GIL (registering the thread), detach drops it; a repeat
  * does nothing, as under every strategy (rc/rc.h, "Threads"). Not a fast
  * path: a thread-local read, then the GIL's mutex. */

@@ -279,6 +279,34 @@ static void counts_above_max_from_other_threads(void)
     CHECK_EQ(live(), base);
 }
 
+/* Perceus's reuse test: the caller's reference is the only one. Every
+ * strategy but deferred answers from the count (deferred's applied count
+ * lags its buffers: never unique); an immortal is never unique; another
+ * thread's reference (biased: counted in shared) makes it not unique. */
+static void unique_means_the_only_reference(void)
+{
+#ifdef RC_STRATEGY_DEFERRED
+    const bool answers = false;
+#else
+    const bool answers = true;
+#endif
+    uint64_t base = live();
+    rc_obj_t *o = rc_node_new(2, 7);
+    CHECK_EQ(rc_is_unique(o), answers);
+    rc_incref(o);
+    CHECK(!rc_is_unique(o));
+    run_helper(incref_three, o);
+    CHECK(!rc_is_unique(o));
+    rc_decref(o);
+    CHECK(!rc_is_unique(o));          /* three references of the helper's */
+    run_helper(decref_three, o);
+    CHECK_EQ(count(o), 1);
+    CHECK_EQ(rc_is_unique(o), answers);   /* biased: the helper's shared count back at 0 */
+    CHECK(!rc_is_unique(rc_small_int(5)));
+    rc_decref(o);
+    CHECK_EQ(live(), base);
+}
+
 static void trees_free_every_node(void)
 {
     /* A full binary tree of depth 12 plus a shared leaf referenced from
@@ -431,6 +459,7 @@ int main(int argc, char **argv)
     cycles_keep_count_one();
     counts_saturate();
     counts_above_max_from_other_threads();
+    unique_means_the_only_reference();
     trees_free_every_node();
     clear_drops_every_child();
     constructors_reject_bad_sizes();
