@@ -27,10 +27,22 @@ extern "C" {
 #endif
 
 /* What a run may be told (flags of rcbench). */
+typedef enum bench_size { BENCH_SIZE_DEFAULT, BENCH_SIZE_PAPER } bench_size_t;
 typedef struct bench_params {
     unsigned tree_depth;                 /* binary trees: depth of each tree */
-    bool quick;                          /* smoke run: smaller chunks */
+    bool quick;                          /* smoke run: smaller chunks, the programs' smoke sizes */
+    bench_size_t size;                   /* the programs' sizes (--size): default or the papers' */
 } bench_params_t;
+
+/* The programs of the reference-counting literature (bench/workloads/,
+ * one file each, and every peer's version of them): X(name, quick,
+ * default, paper) gives the size each runs at: --quick, by default (a run
+ * takes 0.05-0.5 s on one thread), --size=paper (the papers' own). One
+ * operation is one whole run of the program. Each run checks its answer
+ * against bench_program_answer (bench/bench.c), which every
+ * implementation shares: a wrong answer makes the row an error. */
+#define BENCH_FOR_EACH_PROGRAM(X) \
+    X(nqueens, 8, 11, 13)                /* board size; every solution a list sharing tails */
 
 typedef struct bench_workload {
     const char *name;
@@ -55,6 +67,10 @@ typedef struct bench_workload {
      * `rcbench --icount`, which without --workloads takes these): a
      * single-thread kernel cheap enough for callgrind. */
     bool gate;
+    /* After the last iteration, before teardown: NULL when every answer
+     * the kernel computed was right, else one line saying which was not
+     * (the row becomes an error). NULL: nothing to check. */
+    const char *(*verdict)(void *ctx);
 } bench_workload_t;
 
 /* Repetitions of the gc_pause workloads (rcbench's and cpython-gc's). A
@@ -82,7 +98,7 @@ typedef struct bench_family {
     const bench_workload_t *w;
 } bench_family_t;
 #define BENCH_FAMILY(arr) { .n = (unsigned)(sizeof(arr) / sizeof((arr)[0])), .w = (arr) }
-#define BENCH_MAX_FAMILIES 8
+#define BENCH_MAX_FAMILIES 16
 
 typedef struct bench_strategy {
     const char *name;
@@ -148,6 +164,28 @@ extern const bench_strategy_t *const bench_strategies[];
 extern const unsigned bench_nstrategies;
 extern const bench_strategy_t *const bench_peers[];
 extern const unsigned bench_npeers;
+
+/* The size program PROGRAM (a BENCH_FOR_EACH_PROGRAM name) runs at
+ * under p; a name not in the list is a bug (fatal). */
+uint64_t bench_program_size(const char *program, const bench_params_t *p);
+/* The known answer of PROGRAM (or one of its variants) at size n, into
+ * *answer; false when none is known (the table in bench/bench.c). */
+bool bench_program_answer(const char *program, uint64_t n, uint64_t *answer);
+/* Checking a program's answers, one slot per thread (each thread writes
+ * only its own; the harness's hand-over orders them before the verdict).
+ * new: the program's known answer at n (none known is a bug: fatal);
+ * check: a run on THREAD gave `got`; verdict: NULL when every run was
+ * right, else one line naming the first wrong one (a split program: or
+ * parts that do not add up). */
+typedef struct bench_answers bench_answers_t;
+bench_answers_t *bench_answers_new(const char *program, uint64_t n, unsigned threads);
+void bench_answers_check(bench_answers_t *a, unsigned thread, uint64_t got);
+/* A program split across the threads (each computes a part of one
+ * answer): every run of a thread must give the same part, and the parts
+ * of all threads must add up to the answer. */
+void bench_answers_part(bench_answers_t *a, unsigned thread, uint64_t part);
+const char *bench_answers_verdict(bench_answers_t *a);
+void bench_answers_free(bench_answers_t *a);
 
 /* For a peer without a collector: zero collections, zero pauses. */
 void bench_no_collections(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint64_t *max);

@@ -180,6 +180,8 @@ const char *const kUsage =
     "                      workload); default all\n"
     "  --threads=LIST      thread counts, e.g. 1,2; default 1 and one per core\n"
     "  --tree-depth=N      depth of the binary trees (default 14)\n"
+    "  --size=SIZE         the programs' size: default (0.05-0.5 s a run) or paper (the\n"
+    "                      papers' sizes, seconds a run); --quick takes smoke sizes\n"
     "  --csv=FILE          write the tidy CSV report to FILE (atomically)\n"
     "  --summary=FILE      write the closing summary to FILE too (atomically)\n"
     "  --quick             smoke run: a few short iterations per benchmark, one repetition\n"
@@ -327,6 +329,14 @@ Options parse(int &argc, char **argv)
             if (*end || v[0] == '-' || n < 1 || n > 24)
                 usage_error(flag, "'" + v + "' is not a depth (1..24)");
             o.params.tree_depth = (unsigned)n;
+        } else if (flag == "--size") {
+            std::string v = need();
+            if (v == "default")
+                o.params.size = BENCH_SIZE_DEFAULT;
+            else if (v == "paper")
+                o.params.size = BENCH_SIZE_PAPER;
+            else
+                usage_error(flag, "'" + v + "' is not a size (default, paper)");
         } else if (flag == "--csv") {
             o.csv = need();
         } else if (flag == "--summary") {

@@ -524,6 +524,9 @@ void harness_close(harness_t *h, harness_figures_t *out)
         h->s->figures(&out->epochs, &out->buffer_peak_bytes, &out->max_delay_epochs);
         out->epochs -= h->epoch0;
     }
+    const char *verdict = h->w->verdict ? h->w->verdict(h->ctx) : NULL;
+    if (verdict)
+        snprintf(out->error, sizeof out->error, "%s", verdict);
     call(h->s->attach);
     out->gc_tracked = h->s->gc_tracked ? (int64_t)h->s->gc_tracked(h->ctx) : -1;
     if (h->w->teardown)
@@ -532,7 +535,7 @@ void harness_close(harness_t *h, harness_figures_t *out)
     call(h->s->detach);
     /* Peers make no rcbench objects, so for them this holds trivially. */
     rc_stats_t st = rc_stats_get();
-    if (st.live != h->live0)
+    if (st.live != h->live0 && !verdict)
         snprintf(out->error, sizeof out->error,
                  "leak check: %lld objects still live after the run (%llu before it)",
                  (long long)(st.live - h->live0), (unsigned long long)h->live0);

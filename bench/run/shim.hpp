@@ -29,7 +29,7 @@ struct Options {
     bool tabular = true;
     bool quick = false, icount = false;
     std::string list;                    // "" (no --list), "benchmarks", or one of list_kinds()
-    bench_params_t params{14, false};
+    bench_params_t params{14, false, BENCH_SIZE_DEFAULT};
     bool isolate = true;                 // every repetition in a fresh worker process
     unsigned repetitions = 3;            // --benchmark_repetitions, as the orchestrator reads it
     bool repetitions_set = false;        // ... given by the user (else a workload may ask for more)
