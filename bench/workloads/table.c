@@ -67,5 +67,6 @@ const bench_strategy_t bench_workloads = {
     .figures_reset = FIGURES_RESET,
     .figures = FIGURES,
     .gc_tracked = tracked,
-    .families = { &bench_counting_family, &bench_tree_family, &bench_handoff_family, &bench_gc_family },
+    .families = { &bench_counting_family, &bench_tree_family, &bench_handoff_family, &bench_gc_family,
+                  &bench_nqueens_family },
 };
