@@ -170,6 +170,9 @@ extern const unsigned bench_nstrategies;
 extern const bench_strategy_t *const bench_peers[];
 extern const unsigned bench_npeers;
 
+/* Is WORKLOAD one of the programs or a variant of one (named
+ * <program>_<variant>: rbtree_reuse, deriv_shared)? */
+bool bench_is_program(const char *workload);
 /* The size program PROGRAM (a BENCH_FOR_EACH_PROGRAM name) runs at
  * under p; a name not in the list is a bug (fatal). */
 uint64_t bench_program_size(const char *program, const bench_params_t *p);

@@ -20,6 +20,16 @@ static const struct program_size { const char *name; uint64_t size[3]; } program
 #undef X
 };
 
+bool bench_is_program(const char *workload)
+{
+    for (size_t i = 0; i < sizeof program_sizes / sizeof program_sizes[0]; i++) {
+        size_t len = strlen(program_sizes[i].name);
+        if (strncmp(workload, program_sizes[i].name, len) == 0 && (workload[len] == '\0' || workload[len] == '_'))
+            return true;
+    }
+    return false;
+}
+
 uint64_t bench_program_size(const char *program, const bench_params_t *p)
 {
     for (size_t i = 0; i < sizeof program_sizes / sizeof program_sizes[0]; i++)

@@ -460,6 +460,131 @@ static void versus_peers(FILE *out, const char *const *strat, unsigned ns)
     }
 }
 
+/* The median peak RSS in KiB of the runs matching (w, s, a, t); NAN if
+ * none reported it. */
+static double median_rss(const char *w, const char *s, const char *a, unsigned t)
+{
+    double v[256];
+    unsigned n = 0;
+    for (unsigned i = 0; i < nrows && n < 256; i++) {
+        const report_row_t *r = &rows[i];
+        if (!r->error[0] && r->rss_reported && !strcmp(r->workload, w) && !strcmp(r->strategy, s) &&
+            !strcmp(r->allocator, a) && r->threads == t)
+            v[n++] = (double)r->peak_rss_kib;
+    }
+    if (n == 0)
+        return NAN;
+    qsort(v, n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Is row i the first of its (workload, threads)? */
+static bool first_of_threads(unsigned i)
+{
+    for (unsigned k = 0; k < i; k++)
+        if (!strcmp(rows[k].workload, rows[i].workload) && rows[k].threads == rows[i].threads)
+            return false;
+    return true;
+}
+
+/* The programs: per program and thread count, the fastest rcbench
+ * strategy on the arena and the fastest of everything (peers on their own
+ * allocators), with each series' peak RSS; then each strategy's time per
+ * run at T threads over its own at 1 (every thread runs a whole program,
+ * or its part of one split run: nqueens_shared), which is the price of
+ * threads (independent instances) and of sharing (the _shared variants). */
+static void programs(FILE *out, const char *const *strat, unsigned ns)
+{
+    bool header = false;
+    for (unsigned i = 0; i < nrows; i++) {
+        if (!rows[i].program || !first_of_threads(i))
+            continue;
+        const char *w = rows[i].workload;
+        const unsigned t = rows[i].threads;
+        if (!header) {
+            fprintf(out, "\nPrograms: who wins each (median ms per run; ours on the arena, peers as they run) "
+                         "and peak RSS (median MiB of the worker).\n  %-18s %-7s %-22s %9s %-22s %9s  %s\n",
+                    "program", "threads", "fastest of ours", "ms", "fastest of all", "ms", "peak RSS MiB");
+            header = true;
+        }
+        const char *best = NULL, *best_all = NULL, *best_all_a = NULL;
+        double b = NAN, ba = NAN;
+        char rss[512] = "";
+        size_t len = 0;
+        for (unsigned si = 0; si < ns; si++) {
+            for (unsigned j = 0; j < nrows; j++) {    /* each allocator of strat[si] on w, once */
+                const report_row_t *r = &rows[j];
+                if (strcmp(r->workload, w) || strcmp(r->strategy, strat[si]) || r->threads != t || r->error[0])
+                    continue;
+                bool seen = false;
+                for (unsigned k = 0; k < j && !seen; k++)
+                    seen = !rows[k].error[0] && !strcmp(rows[k].workload, w) && !strcmp(rows[k].strategy, strat[si]) &&
+                           rows[k].threads == t && !strcmp(rows[k].allocator, r->allocator);
+                if (seen)
+                    continue;
+                bool low = false;
+                double m = median(w, strat[si], r->allocator, t, NULL, &low);
+                if (isnan(m))
+                    continue;
+                bool ours_on_arena = !r->peer && !strcmp(r->allocator, "arena");
+                if (ours_on_arena && (isnan(b) || m < b)) {
+                    b = m;
+                    best = strat[si];
+                }
+                if ((r->peer || ours_on_arena) && (isnan(ba) || m < ba)) {
+                    ba = m;
+                    best_all = strat[si];
+                    best_all_a = r->allocator;
+                }
+                double kib = median_rss(w, strat[si], r->allocator, t);
+                if ((r->peer || ours_on_arena) && !isnan(kib) && len < sizeof rss - 40) {
+                    int k = snprintf(rss + len, sizeof rss - len, "%s%s %.1f", len ? ", " : "", strat[si], kib / 1024);
+                    if (k > 0)
+                        len += (size_t)k;
+                }
+            }
+        }
+        char ours[64] = "-", all[64] = "-";
+        if (best)
+            snprintf(ours, sizeof ours, "%s", best);
+        if (best_all)
+            snprintf(all, sizeof all, "%s/%s", best_all, best_all_a);
+        fprintf(out, "  %-18s %-7u %-22s %9.2f %-22s %9.2f  %s\n", w, t, ours, b / 1e6, all, ba / 1e6, rss);
+    }
+    if (!header)
+        return;
+    header = false;
+    for (unsigned i = 0; i < nrows; i++) {
+        if (!rows[i].program || rows[i].threads == 1 || !first_of_threads(i))
+            continue;
+        const char *w = rows[i].workload;
+        const unsigned t = rows[i].threads;
+        if (!header) {
+            fprintf(out, "\nThe price of threads and of sharing: each series' time per run at T threads over "
+                         "its own at 1 thread (1.00: free; a split run such as nqueens_shared: 1/T is ideal). "
+                         "Ours on the arena.\n  %-18s %-7s", "program", "threads");
+            for (unsigned si = 0; si < ns; si++)
+                fprintf(out, " %10s", strat[si]);
+            fprintf(out, "\n");
+            header = true;
+        }
+        fprintf(out, "  %-18s %-7u", w, t);
+        for (unsigned si = 0; si < ns; si++) {
+            const char *a = "arena";
+            for (unsigned j = 0; j < nrows; j++)          /* a peer: its own allocator */
+                if (rows[j].peer && !strcmp(rows[j].strategy, strat[si]) && !strcmp(rows[j].workload, w))
+                    a = rows[j].allocator;
+            bool low = false;
+            double one = median(w, strat[si], a, 1, NULL, &low), many = median(w, strat[si], a, t, NULL, &low);
+            if (isnan(one) || isnan(many))
+                fprintf(out, " %10s", "-");
+            else
+                fprintf(out, " %9.2fx", many / one);
+        }
+        fprintf(out, "\n");
+    }
+}
+
 void report_summary(FILE *out)
 {
     if (nrows == 0)
@@ -536,6 +661,7 @@ void report_summary(FILE *out)
         }
     }
     versus_peers(out, strat, ns);
+    programs(out, strat, ns);
     unsigned errors = report_errors();
     if (errors) {
         fprintf(out, "\n%u run(s) reported as errors, not numbers:\n", errors);

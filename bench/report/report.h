@@ -26,6 +26,7 @@ typedef struct report_row {
     bool gc_reported, rss_reported;      /* false: those cells are empty (a peer's figures are not ours) */
     int64_t gc_tracked;                  /* -1: not reported */
     bool peer;
+    bool program;                        /* one of the programs (bench_is_program): the summary's own section */
     char binding[512];
     double availability, overlap, c2c_ns;
     char timestamp[32];
@@ -61,7 +62,9 @@ bool report_commit(char *err, size_t errlen);
 void report_discard(void);
 unsigned report_rows(void);
 /* The summary: per workload, strategies side by side as ratios to atomic
- * (median over repetitions), multi-thread rows grouped by placement. */
+ * (median over repetitions), multi-thread rows grouped by placement; the
+ * peers against each strategy; for the programs, who wins each, their
+ * peak RSS, and each strategy's price of threads and sharing. */
 void report_summary(FILE *out);
 /* Rows that are errors. */
 unsigned report_errors(void);

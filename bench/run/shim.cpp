@@ -222,6 +222,7 @@ void Reporter::add(const Run &r)
     for (const bench_strategy_t *t : tables())
         if (part[1] == t->name)
             row.peer = t->peer;
+    row.program = bench_is_program(row.workload);
     copy_str(row.allocator, sizeof row.allocator, part[2]);
     row.threads = (unsigned)std::strtoul(part[3].c_str() + std::strlen("threads:"), nullptr, 10);
     row.repetition = r.repetition_index < 0 ? 0 : (unsigned)r.repetition_index;
