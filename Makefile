@@ -9,7 +9,7 @@ WERROR ?= $(if $(filter true 1 yes,$(CI)),ON,OFF)
 TEST_PRESETS ?= release debug asan tsan clang arm64-lse arm64-llsc
 
 .SECONDARY:
-.PHONY: bench bench-alloc bench-gc gate gate-baseline gate-trial test deps deps-arm64 build-% test-% clean
+.PHONY: bench bench-alloc bench-programs bench-gc gate gate-baseline gate-trial test deps deps-arm64 build-% test-% clean
 
 # The suite: every workload x strategy x allocator, 1 thread and one per
 # core; the tidy CSV, the summary and the plots land in $(BENCH_OUT),
@@ -41,6 +41,9 @@ gate-trial: deps build-release
 bench-alloc: deps build-release
 	./build/release/bench/rcbench --strategies=none --workloads=alloc --csv=build/release/rcbench-alloc.csv \
 	    $(RCBENCH_FLAGS)
+bench-programs: deps build-release
+	./build/release/bench/rcbench --workloads=programs --allocators=arena,glibc \
+	    --csv=build/release/rcbench-programs.csv --summary=build/release/rcbench-programs-summary.txt $(RCBENCH_FLAGS)
 bench-gc: deps build-release
 	./build/release/bench/rcbench --workloads=gc_pause,gc_young --allocators=arena --threads=1 \
 	    --csv=build/release/rcbench-gc.csv $(RCBENCH_FLAGS)

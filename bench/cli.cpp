@@ -177,7 +177,7 @@ const char *const kUsage =
     "                      allocator of its own runs once whatever --allocators says\n"
     "  --allocators=LIST   @ALLOCATORS@ (what this build has); default all\n"
     "  --workloads=LIST    workload names (gc_pause: every heap size; alloc: every alloc_*\n"
-    "                      workload); default all\n"
+    "                      workload; programs: every program and its variants); default all\n"
     "  --threads=LIST      thread counts, e.g. 1,2; default 1 and one per core\n"
     "  --tree-depth=N      depth of the binary trees (default 14)\n"
     "  --size=SIZE         the programs' size: default (0.05-0.5 s a run) or paper (the\n"
@@ -307,7 +307,7 @@ Options parse(int &argc, char **argv)
         } else if (flag == "--workloads") {
             o.workloads = no_repeats(flag, split(need()));
             for (const auto &s : o.workloads)
-                if (!contains(all_workloads, s) && s != "gc_pause" && s != "alloc")
+                if (!contains(all_workloads, s) && s != "gc_pause" && s != "alloc" && s != "programs")
                     usage_error(flag, "unknown workload '" + s + "' (have: " + join(all_workloads) + ")");
         } else if (flag == "--threads") {
             threads_set = true;
@@ -462,7 +462,8 @@ bool wanted(const Options &o, const std::string &workload)
     if (contains(o.workloads, workload))
         return true;
     return (workload.rfind("gc_pause_", 0) == 0 && contains(o.workloads, "gc_pause")) ||
-           (workload.rfind("alloc_", 0) == 0 && contains(o.workloads, "alloc"));
+           (workload.rfind("alloc_", 0) == 0 && contains(o.workloads, "alloc")) ||
+           (bench_is_program(workload.c_str()) && contains(o.workloads, "programs"));
 }
 
 // The cases the flags select, in report order.
