@@ -8,8 +8,10 @@
  *   tree         the binary trees of rcbench's `tree` made of 24-byte
  *                structs (bench/peers/ptree.h) with malloc and freed with
  *                free, on each allocator.
- * and a second family, the allocator patterns (alloc_lifo_SIZE,
- * alloc_batch_SIZE, alloc_prodcons_SIZE: bench/workloads/alloc.c).
+ * a second family, the allocator patterns (alloc_lifo_SIZE,
+ * alloc_batch_SIZE, alloc_prodcons_SIZE: bench/workloads/alloc.c), and a
+ * third, the programs ownership lets C free by hand (binarytrees, cfold:
+ * bench/peers/programs_none.c).
  * Threading: as for every workload (bench/bench.h); nothing shared in this
  * family (alloc_prodcons pairs its threads through rings).
  */
@@ -19,6 +21,7 @@
 #include "alloc/alloc.h"
 #include "base/compiler.h"
 #include "bench/bench.h"
+#include "bench/peers/pprog.h"
 #include "bench/peers/ptree.h"
 #include "rc/rc.h"
 
@@ -104,5 +107,5 @@ const bench_strategy_t bench_none_peer = {
     .name = "none",
     .gc_figures = bench_no_collections,
     .peer = true,
-    .families = { &none_family, &bench_alloc_family },
+    .families = { &none_family, &bench_alloc_family, &bench_none_programs_family },
 };
