@@ -45,6 +45,9 @@ static const struct program_answer { const char *name; uint64_t n, answer; } pro
     { "nqueens", 8, 92 }, { "nqueens", 11, 2680 }, { "nqueens", 13, 73712 },
     { "binarytrees", 6, 4398 }, { "binarytrees", 16, 14985902 }, { "binarytrees", 21, 613766494 },
     { "cfold", 8, 537 }, { "cfold", 16, 192457 }, { "cfold", 20, 3447966 },
+    { "rbtree", 1000, 100 }, { "rbtree", 100000, 10000 }, { "rbtree", 4200000, 420000 },
+    { "rbtree_ck", 1000, 100 }, { "rbtree_ck", 100000, 10000 }, { "rbtree_ck", 4200000, 420000 },
+    { "deriv", 5, 2202 }, { "deriv", 8, 598592 }, { "deriv", 10, 40230090 },
 };
 
 bool bench_program_answer(const char *program, uint64_t n, uint64_t *answer)

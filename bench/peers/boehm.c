@@ -1,7 +1,8 @@
 /* bench/peers/boehm.c — the `boehm` peer: rcbench's trees of plain structs
  * (bench/peers/ptree.h) from GC_MALLOC, dropped and left to the
  * Boehm-Demers-Weiser collector (Debian's libgc, its default settings:
- * parallel marking on). Pauses from its collection events.
+ * parallel marking on), and the programs (bench/peers/programs_boehm.c).
+ * Pauses from its collection events.
  * Threading: the first attach, on the driver (the main thread),
  * initialises the collector; every other thread registers itself at its
  * first attach and unregisters when it exits (a thread-specific key's
@@ -17,6 +18,7 @@
 #include "base/clock.h"
 #include "base/compiler.h"
 #include "bench/bench.h"
+#include "bench/peers/pprog.h"
 #include "bench/peers/ptree.h"
 #include "rc/rc.h"
 
@@ -150,5 +152,5 @@ const bench_strategy_t bench_boehm_peer = {
     .gc_reset = boehm_gc_reset, .gc_figures = boehm_gc_figures,
     .peer = true,
     .own_allocator = "bdwgc",
-    .families = { &boehm_family },
+    .families = { &boehm_family, &bench_boehm_programs_family },
 };
