@@ -86,12 +86,15 @@ typedef struct cexpr {
 
 /* binarytrees ------------------------------------------------------------------------ */
 
-/* A perfect tree of DEPTH (make-rec: depth 0 is one node over two Tips). */
+/* A perfect tree of DEPTH (make-rec: depth 0 is one node over two Tips;
+ * the children made before their parent, as Koka evaluates them). */
 static pbt_t *pbt_make(unsigned depth)
 {
+    pbt_t *l = depth > 0 ? pbt_make(depth - 1) : NULL;
+    pbt_t *r = depth > 0 ? pbt_make(depth - 1) : NULL;
     pbt_t *t = PPROG_NEW(sizeof *t);
-    t->l = depth > 0 ? pbt_make(depth - 1) : NULL;
-    t->r = depth > 0 ? pbt_make(depth - 1) : NULL;
+    t->l = l;
+    t->r = r;
     return t;
 }
 

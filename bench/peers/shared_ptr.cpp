@@ -1,8 +1,8 @@
 // bench/peers/shared_ptr.cpp — the std::shared_ptr peer (bench/bench.h):
-// rcbench's `tree` and `handoff` written as a C++ programmer writes them,
-// with std::make_shared, so operator new, i.e. the process's malloc
-// (glibc's). C++ by nature, as the Google Benchmark glue (bench/cli.cpp,
-// bench/run/*.cpp) is.
+// rcbench's `tree` and `handoff` (and the programs: programs_shared_ptr.cpp)
+// written as a C++ programmer writes them, with std::make_shared, so
+// operator new, i.e. the process's malloc (glibc's). C++ by nature, as
+// the Google Benchmark glue (bench/cli.cpp, bench/run/*.cpp) is.
 //
 //   tree     the binary trees of rcbench's `tree` (bottom-up, level by
 //            level), nodes holding shared_ptrs to their children; the
@@ -40,10 +40,11 @@ extern "C" {
 #include "base/arch.h"
 #include "bench/bench.h"
 }
+#include "bench/peers/shared_ptr.h"
 
-namespace {
+namespace rcbench_shared_ptr {
 
-[[noreturn]] void fatal(const char *what)
+void fatal(const char *what)
 {
     std::fprintf(stderr, "rcbench: shared_ptr peer: %s\n", what);
     std::abort();                                      // as rc_fatal: the shim removes its temp report
@@ -57,6 +58,12 @@ void make_counts_atomic()
     if (__libc_single_threaded)
         fatal("the process still counts as single-threaded: its counts would not be atomic");
 }
+
+}  // namespace rcbench_shared_ptr
+
+namespace {
+
+using rcbench_shared_ptr::make_counts_atomic;
 
 // ---- tree ------------------------------------------------------------------
 
@@ -207,6 +214,7 @@ constexpr bench_strategy_t make_peer()
     s.peer = true;
     s.own_allocator = "glibc";
     s.families[0] = &shared_ptr_family;
+    s.families[1] = &rcbench_shared_ptr::programs_family;
     return s;
 }
 
