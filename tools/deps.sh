@@ -12,14 +12,15 @@ set -eu
 # binutils for the objdump fast-path check, pkg-config); allocators compared
 # (jemalloc, mimalloc, tcmalloc); Google Benchmark and its compare.py; hwloc
 # for pinning; libgc-dev for the Boehm GC peer; python3 for the report tools
-# and the cpython-gc peer, python3-scipy for Google
+# and the cpython-gc peer, ocaml-nox (ocamlopt) for the ocaml peer's
+# native programs, python3-scipy for Google
 # Benchmark's compare.py (its Mann-Whitney U test), gnuplot-nox for the plots,
 # valgrind for callgrind's client requests (bench/run/harness.c) and the
 # instruction counts of tools/rcbench-icount, strace for the fault
 # injection of tests/faults_test.sh.
 PACKAGES="gcc g++ clang cmake ninja-build binutils pkg-config make
 libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
-libbenchmark-dev libbenchmark-tools libhwloc-dev libgc-dev python3 python3-scipy gnuplot-nox valgrind strace"
+libbenchmark-dev libbenchmark-tools libhwloc-dev libgc-dev python3 ocaml-nox python3-scipy gnuplot-nox valgrind strace"
 
 # missing PKG...: those of PKG dpkg does not have installed, each after a space.
 missing() {
