@@ -142,6 +142,15 @@ typedef struct bench_strategy {
      * another process): the ns its last run measured, which the driver
      * reports instead of its own wall time; NULL: wall time. */
     uint64_t (*self_ns)(void *ctx);
+    /* A peer whose work runs in another process (ocaml): that process's
+     * peak resident KiB so far, read before teardown, which the row
+     * reports instead of rcbench's own; NULL: rcbench's (or none, for a
+     * self-timed peer without it). */
+    uint64_t (*peak_rss_kib)(void *ctx);
+    /* NULL, or why the peer cannot run on this machine (one line: a
+     * program it needs was not built); its rows are then left out of the
+     * run, with that line on stderr, rather than failed. NULL: always runs. */
+    const char *(*unavailable)(void);
     /* Workloads, by family (NULL-terminated); a peer has a subset of
      * rcbench's (and rcbench's tables all have the same ones, in the same
      * order). Reached through bench_workload_at/bench_workload_find. */

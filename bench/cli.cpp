@@ -474,7 +474,21 @@ std::vector<Case> select_cases(const Options &o)
     // under every strategy that has it; a peer with its own allocator once
     // per thread count, and `empty` (no allocation) on allocator "none".
     std::vector<Case> cases;
-    const std::vector<const bench_strategy_t *> all = tables();
+    // A peer that cannot run here (its program was not built) is left
+    // out, with one line saying why, when the flags would have run it.
+    std::vector<const bench_strategy_t *> all;
+    for (const bench_strategy_t *s : tables()) {
+        const char *why = s->unavailable ? s->unavailable() : nullptr;
+        if (why == nullptr) {
+            all.push_back(s);
+            continue;
+        }
+        bool would_run = false;
+        for (unsigned i = 0, n = bench_workload_count(s); i < n; i++)
+            would_run |= wanted(o, bench_workload_at(s, i)->name);
+        if (would_run && contains(o.strategies, s->name))
+            std::fprintf(stderr, "rcbench: peer %s left out: %s\n", s->name, why);
+    }
     for (const std::string &wname : workload_names()) {
         if (!wanted(o, wname))
             continue;

@@ -529,6 +529,8 @@ void harness_close(harness_t *h, harness_figures_t *out)
         snprintf(out->error, sizeof out->error, "%s", verdict);
     call(h->s->attach);
     out->gc_tracked = h->s->gc_tracked ? (int64_t)h->s->gc_tracked(h->ctx) : -1;
+    /* A peer working in another process: that one's peak, before it ends. */
+    const uint64_t peer_rss_kib = h->s->peak_rss_kib ? h->s->peak_rss_kib(h->ctx) : 0;
     if (h->w->teardown)
         h->w->teardown(h->ctx);
     call(h->s->quiesce);
@@ -539,7 +541,7 @@ void harness_close(harness_t *h, harness_figures_t *out)
         snprintf(out->error, sizeof out->error,
                  "leak check: %lld objects still live after the run (%llu before it)",
                  (long long)(st.live - h->live0), (unsigned long long)h->live0);
-    out->peak_rss_kib = rss_peak_kib();
+    out->peak_rss_kib = h->s->peak_rss_kib ? peer_rss_kib : rss_peak_kib();
     uint64_t sink = 0;
     for (unsigned k = 0; k < h->threads; k++)
         sink += h->wk[k].sum;

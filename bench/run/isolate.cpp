@@ -10,7 +10,8 @@
 // that succeeds fixes its iteration count; the later ones run exactly that
 // many (pyperf's calibration, then fixed loops), so the aggregates compare
 // like with like. peak_rss_kib is the worker's own (wait4's ru_maxrss,
-// which includes the few MB the parent had at fork). A worker that dies is
+// which includes the few MB the parent had at fork), or the peer's own
+// process's where it reports that (ocaml). A worker that dies is
 // an error row naming the signal or status and its last line on stderr;
 // one that overruns --timeout is killed and named so; the run goes on.
 // fork, not exec: the same image under qemu-user and the sanitizers, no
@@ -292,7 +293,7 @@ bool parse_run(const std::string &text, Run &run)
 }
 
 // The run of one repetition, from what the worker said and how it ended.
-Run collect(const Options &o, const Outcome &w)
+Run collect(const Options &o, const Case &c, const Outcome &w)
 {
     Run run;
     bool complete = parse_run(w.out, run);
@@ -321,9 +322,10 @@ Run collect(const Options &o, const Outcome &w)
         return err;
     }
     // The worker's own peak (KiB on Linux); self-timed peers' work ran in
-    // yet another process (their -1 stays: an empty cell).
+    // yet another process (their -1 stays: an empty cell), whose own peak
+    // a peer may report (ocaml: it stays too).
     auto rss = run.counters.find("peak_rss_kib");
-    if (rss != run.counters.end() && rss->second.value >= 0)
+    if (rss != run.counters.end() && rss->second.value >= 0 && !c.strategy->peak_rss_kib)
         rss->second.value = (double)w.ru.ru_maxrss;
     return run;
 }
@@ -450,7 +452,7 @@ void run_isolated(const std::vector<Case> &cases, const Options &o, benchmark::B
         Outcome w = run_worker(c, o, iterations[ci]);
         if (!w.timed_out && WIFEXITED(w.status) && WEXITSTATUS(w.status) == 3)
             worker_os_error = true;
-        Run run = collect(o, w);
+        Run run = collect(o, c, w);
         if (!run.error_occurred && iterations[ci] == 0)
             iterations[ci] = run.iterations;
         run.run_name.function_name = c.name;

@@ -81,8 +81,9 @@ void run_case(benchmark::State &state, const Case &c, const Options &o)
     state.counters["start_s"] = started;
     // (Self-timed: this thread waited on another process; -1, an empty cell.)
     state.counters["cpu_ns_per_op"] = self_timed ? -1 : f.ops ? f.cpu_ns / (double)f.ops : 0;
-    // (Self-timed: the work ran in another process, whose memory is not ours.)
-    state.counters["peak_rss_kib"] = self_timed ? -1 : (double)f.peak_rss_kib;
+    // (Self-timed: the work ran in another process, whose memory is not
+    // ours, unless the peer reports that process's own: ocaml.)
+    state.counters["peak_rss_kib"] = self_timed && !c.strategy->peak_rss_kib ? -1 : (double)f.peak_rss_kib;
     state.counters["header_bytes"] = c.strategy->header_bytes;
     state.counters["gc_tracked"] = (double)f.gc_tracked;
     state.counters["gc_collections"] = f.gc_reported ? (double)f.gc_collections : -1;
