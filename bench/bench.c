@@ -29,6 +29,7 @@ const bench_strategy_t *const bench_peers[] = {
     &bench_boehm_peer,
 #endif
     &bench_cpython_gc_peer,
+    &bench_ocaml_peer,
 };
 const unsigned bench_npeers = sizeof bench_peers / sizeof bench_peers[0];
 

@@ -165,9 +165,12 @@ typedef struct bench_strategy {
  *               floor any counting strategy stands on;
  *   shared_ptr  C++ std::shared_ptr (make_shared): trees and hand-off;
  *   boehm       the Boehm-Demers-Weiser tracing collector: trees;
- *   cpython-gc  Debian's python3 running gc.collect() on the gc_pause heap.
+ *   cpython-gc  Debian's python3 running gc.collect() on the gc_pause heap;
+ *   ocaml       the programs in OCaml native code (ocamlopt; its tracing
+ *               collector), run by bench/peers/ocaml/'s rcbench-ocaml.
  */
 extern const bench_strategy_t bench_none_peer, bench_shared_ptr_peer, bench_boehm_peer, bench_cpython_gc_peer;
+extern const bench_strategy_t bench_ocaml_peer;
 
 /* The allocator alone (bench/workloads/alloc.c, not compiled per
  * strategy): alloc_{lifo,batch,prodcons}_SIZE, a family of the none peer. */
