@@ -6,7 +6,8 @@
 # EXE) that answers wrongly makes every row a "wrong answer" error, one
 # that dies makes an error row and the run goes on; a copy of EXE with no
 # rcbench-ocaml next to it leaves the peer's rows out with one line on
-# stderr and exits 0. RCBENCH_RUN: the emulator prefix.
+# stderr and exits 0 (BUILT=0: built without ocamlopt, that line says so,
+# and only this part runs). RCBENCH_RUN: the emulator prefix.
 exe=$1; dir=$2; built=$3
 checks=0
 fail() { echo "FAIL: $*"; exit 1; }
@@ -34,7 +35,8 @@ if [ "$built" = 1 ]; then
 fi
 
 # A stand-in rcbench-ocaml next to a copy of EXE: the protocol, with a
-# wrong answer (7) for every run, or dying at the first request.
+# wrong answer (7) for every run, or dying at the first request (only
+# where the peer was built: otherwise it never looks for its program).
 mkdir -p "$dir/ocaml-fake" "$dir/ocaml-dies" "$dir/ocaml-none"
 for d in ocaml-fake ocaml-dies ocaml-none; do
     rm -f "$dir/$d/rcbench-ocaml"
@@ -58,6 +60,8 @@ exit 1
 SH
 chmod +x "$dir/ocaml-fake/rcbench-ocaml" "$dir/ocaml-dies/rcbench-ocaml"
 
+if [ "$built" = 1 ]; then
+
 # shellcheck disable=SC2086
 $RCBENCH_RUN "$dir/ocaml-fake/rcbench" --quick --strategies=ocaml --workloads=nqueens,cfold --threads=1 \
     --csv="$dir/ocaml-fake.csv" >"$dir/ocaml-fake.out" 2>&1
@@ -77,14 +81,17 @@ grep -q '^nqueens,ocaml,ocaml,1,.*rcbench-ocaml stopped answering' "$dir/ocaml-d
     { cat "$dir/ocaml-dies.csv"; fail "dies: no error row"; }
 grep -Eq '^empty,none,none,1,0,[0-9]+,[0-9.]+,' "$dir/ocaml-dies.csv" || fail "dies: the run did not go on"
 ok "an rcbench-ocaml that dies is an error row, and the run goes on"
+fi
 
 # No rcbench-ocaml: the rows are left out, one line says why, exit 0.
+why="no rcbench-ocaml next to rcbench"
+[ "$built" = 1 ] || why="built without ocamlopt"
 # shellcheck disable=SC2086
 $RCBENCH_RUN "$dir/ocaml-none/rcbench" --quick --strategies=ocaml,none --workloads=nqueens,empty --threads=1 \
     --csv="$dir/ocaml-none.csv" >"$dir/ocaml-none.out" 2>"$dir/ocaml-none.err" ||
     { tail -5 "$dir/ocaml-none.err"; fail "missing: exit $?"; }
 [ "$(grep -c '^rcbench: .*ocaml' "$dir/ocaml-none.err")" = 1 ] &&
-    grep -q "^rcbench: peer ocaml left out: no rcbench-ocaml next to rcbench" "$dir/ocaml-none.err" ||
+    grep -q "^rcbench: peer ocaml left out: $why" "$dir/ocaml-none.err" ||
     { cat "$dir/ocaml-none.err"; fail "missing: not one line saying why"; }
 [ "$(csv_col "$dir/ocaml-none.csv" strategy | tr '\n' ' ')" = "none " ] ||
     { cat "$dir/ocaml-none.csv"; fail "missing: the rows are not only none's"; }
