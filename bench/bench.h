@@ -42,7 +42,7 @@ typedef struct bench_params {
  * against bench_program_answer (bench/bench.c), which every
  * implementation shares: a wrong answer makes the row an error. */
 #define BENCH_FOR_EACH_PROGRAM(X) \
-    X(binarytrees, 6, 16, 21)            /* the largest tree's depth (the benchmarks game's n) */ \
+    X(binarytrees, 6, 14, 21)            /* the largest tree's depth (the benchmarks game's n) */ \
     X(rbtree, 1000, 100000, 4200000)     /* keys inserted (Koka's rbtree) */ \
     X(rbtree_ck, 1000, 100000, 4200000)  /* keys inserted, every 5th version kept */ \
     X(deriv, 5, 8, 10)                   /* Koka's deriv: nest count */ \
