@@ -48,6 +48,7 @@ static const struct program_answer { const char *name; uint64_t n, answer; } pro
     { "rbtree", 1000, 100 }, { "rbtree", 100000, 10000 }, { "rbtree", 4200000, 420000 },
     { "rbtree_ck", 1000, 100 }, { "rbtree_ck", 100000, 10000 }, { "rbtree_ck", 4200000, 420000 },
     { "deriv", 5, 2202 }, { "deriv", 8, 598592 }, { "deriv", 10, 40230090 },
+    { "deriv_shared", 5, 2202 }, { "deriv_shared", 8, 598592 }, { "deriv_shared", 10, 40230090 },
 };
 
 bool bench_program_answer(const char *program, uint64_t n, uint64_t *answer)

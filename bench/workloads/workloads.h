@@ -30,6 +30,7 @@ extern const bench_family_t bench_gc_family;         /* gc.c */
 /* The programs (BENCH_FOR_EACH_PROGRAM), one file each. */
 extern const bench_family_t bench_nqueens_family;    /* nqueens.c */
 extern const bench_family_t bench_binarytrees_family; /* binarytrees.c */
+extern const bench_family_t bench_deriv_family;      /* deriv.c */
 
 /* A constructor that returns NULL means the allocator could not get memory
  * from the OS: one clear line, and the run stops (no figure from it). */
