@@ -47,7 +47,7 @@ typedef struct bench_params {
     X(rbtree_ck, 1000, 100000, 4200000)  /* keys inserted, every 5th version kept */ \
     X(deriv, 5, 8, 10)                   /* Koka's deriv: nest count */ \
     X(nqueens, 8, 11, 13)                /* board size; every solution a list sharing tails */ \
-    X(cfold, 8, 16, 20)                  /* Koka's cfold: expression depth */
+    X(cfold, 8, 17, 20)                  /* Koka's cfold: expression depth */
 
 typedef struct bench_workload {
     const char *name;

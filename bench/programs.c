@@ -44,7 +44,7 @@ uint64_t bench_program_size(const char *program, const bench_params_t *p)
 static const struct program_answer { const char *name; uint64_t n, answer; } program_answers[] = {
     { "nqueens", 8, 92 }, { "nqueens", 11, 2680 }, { "nqueens", 13, 73712 },
     { "binarytrees", 6, 4398 }, { "binarytrees", 14, 3222190 }, { "binarytrees", 21, 613766494 },
-    { "cfold", 8, 537 }, { "cfold", 16, 192457 }, { "cfold", 20, 3447966 },
+    { "cfold", 8, 537 }, { "cfold", 17, 396354 }, { "cfold", 20, 3447966 },
     { "rbtree", 1000, 100 }, { "rbtree", 100000, 10000 }, { "rbtree", 4200000, 420000 },
     { "rbtree_ck", 1000, 100 }, { "rbtree_ck", 100000, 10000 }, { "rbtree_ck", 4200000, 420000 },
     { "deriv", 5, 2202 }, { "deriv", 8, 598592 }, { "deriv", 10, 40230090 },

@@ -68,5 +68,6 @@ const bench_strategy_t bench_workloads = {
     .figures = FIGURES,
     .gc_tracked = tracked,
     .families = { &bench_counting_family, &bench_tree_family, &bench_handoff_family, &bench_gc_family,
-                  &bench_nqueens_family, &bench_binarytrees_family, &bench_deriv_family },
+                  &bench_nqueens_family, &bench_binarytrees_family, &bench_deriv_family,
+                  &bench_cfold_family },
 };

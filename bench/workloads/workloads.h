@@ -31,6 +31,7 @@ extern const bench_family_t bench_gc_family;         /* gc.c */
 extern const bench_family_t bench_nqueens_family;    /* nqueens.c */
 extern const bench_family_t bench_binarytrees_family; /* binarytrees.c */
 extern const bench_family_t bench_deriv_family;      /* deriv.c */
+extern const bench_family_t bench_cfold_family;      /* cfold.c */
 
 /* A constructor that returns NULL means the allocator could not get memory
  * from the OS: one clear line, and the run stops (no figure from it). */
