@@ -47,6 +47,7 @@ static const struct program_answer { const char *name; uint64_t n, answer; } pro
     { "cfold", 8, 537 }, { "cfold", 17, 396354 }, { "cfold", 20, 3447966 },
     { "rbtree", 1000, 100 }, { "rbtree", 100000, 10000 }, { "rbtree", 4200000, 420000 },
     { "rbtree_ck", 1000, 100 }, { "rbtree_ck", 100000, 10000 }, { "rbtree_ck", 4200000, 420000 },
+    { "rbtree_shared", 1000, 200 }, { "rbtree_shared", 100000, 20000 }, { "rbtree_shared", 4200000, 840000 },
     { "deriv", 5, 2202 }, { "deriv", 8, 598592 }, { "deriv", 10, 40230090 },
     { "deriv_shared", 5, 2202 }, { "deriv_shared", 8, 598592 }, { "deriv_shared", 10, 40230090 },
 };

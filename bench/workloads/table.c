@@ -69,5 +69,5 @@ const bench_strategy_t bench_workloads = {
     .gc_tracked = tracked,
     .families = { &bench_counting_family, &bench_tree_family, &bench_handoff_family, &bench_gc_family,
                   &bench_nqueens_family, &bench_binarytrees_family, &bench_deriv_family,
-                  &bench_cfold_family },
+                  &bench_cfold_family, &bench_rbtree_family },
 };

@@ -32,6 +32,7 @@ extern const bench_family_t bench_nqueens_family;    /* nqueens.c */
 extern const bench_family_t bench_binarytrees_family; /* binarytrees.c */
 extern const bench_family_t bench_deriv_family;      /* deriv.c */
 extern const bench_family_t bench_cfold_family;      /* cfold.c */
+extern const bench_family_t bench_rbtree_family;     /* rbtree.c */
 
 /* A constructor that returns NULL means the allocator could not get memory
  * from the OS: one clear line, and the run stops (no figure from it). */
