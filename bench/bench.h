@@ -43,7 +43,7 @@ typedef struct bench_params {
  * implementation shares: a wrong answer makes the row an error. */
 #define BENCH_FOR_EACH_PROGRAM(X) \
     X(binarytrees, 6, 14, 21)            /* the largest tree's depth (the benchmarks game's n) */ \
-    X(rbtree, 1000, 100000, 4200000)     /* keys inserted (Koka's rbtree) */ \
+    X(rbtree, 1000, 200000, 4200000)     /* keys inserted (Koka's rbtree) */ \
     X(rbtree_ck, 1000, 100000, 4200000)  /* keys inserted, every 5th version kept */ \
     X(deriv, 5, 8, 10)                   /* Koka's deriv: nest count */ \
     X(nqueens, 8, 11, 13)                /* board size; every solution a list sharing tails */ \

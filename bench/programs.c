@@ -45,9 +45,9 @@ static const struct program_answer { const char *name; uint64_t n, answer; } pro
     { "nqueens", 8, 92 }, { "nqueens", 11, 2680 }, { "nqueens", 13, 73712 },
     { "binarytrees", 6, 4398 }, { "binarytrees", 14, 3222190 }, { "binarytrees", 21, 613766494 },
     { "cfold", 8, 537 }, { "cfold", 17, 396354 }, { "cfold", 20, 3447966 },
-    { "rbtree", 1000, 100 }, { "rbtree", 100000, 10000 }, { "rbtree", 4200000, 420000 },
+    { "rbtree", 1000, 100 }, { "rbtree", 200000, 20000 }, { "rbtree", 4200000, 420000 },
     { "rbtree_ck", 1000, 100 }, { "rbtree_ck", 100000, 10000 }, { "rbtree_ck", 4200000, 420000 },
-    { "rbtree_shared", 1000, 200 }, { "rbtree_shared", 100000, 20000 }, { "rbtree_shared", 4200000, 840000 },
+    { "rbtree_shared", 1000, 200 }, { "rbtree_shared", 200000, 40000 }, { "rbtree_shared", 4200000, 840000 },
     { "deriv", 5, 2202 }, { "deriv", 8, 598592 }, { "deriv", 10, 40230090 },
     { "deriv_shared", 5, 2202 }, { "deriv_shared", 8, 598592 }, { "deriv_shared", 10, 40230090 },
 };
