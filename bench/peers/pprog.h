@@ -302,4 +302,32 @@ static uint64_t pprog_cfold(uint64_t n, uint64_t *before)
     return after;
 }
 
+/* The template's two kernels, one run an operation, each answer checked
+ * (cfold's unfolded value too). */
+static uint64_t pprog_binarytrees_run(void *ctx, unsigned thread, uint64_t n)
+{
+    pprog_ctx_t *c = ctx;
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t got = pprog_binarytrees(c->n);
+        bench_answers_check(c->answers, thread, got);
+        sum += got;
+    }
+    return sum;
+}
+
+static uint64_t pprog_cfold_run(void *ctx, unsigned thread, uint64_t n)
+{
+    pprog_ctx_t *c = ctx;
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t before, got = pprog_cfold(c->n, &before);
+        bench_answers_check(c->answers, thread, got);
+        if (before != got)
+            bench_answers_check(c->answers, thread, before);
+        sum += got;
+    }
+    return sum;
+}
+
 #endif /* PPROG_NEW */

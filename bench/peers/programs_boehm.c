@@ -405,7 +405,6 @@ PPROG_SETUP(cfold_setup, "cfold")
         }                                                                     \
         return sum;                                                           \
     }
-BOEHM_RUN(binarytrees, pprog_binarytrees(c->n))
 BOEHM_RUN(rbtree, rbtree_run(c->n))
 BOEHM_RUN(rbtree_ck, rbtree_ck_run(c->n))
 BOEHM_RUN(deriv, deriv_run(c->n))
@@ -424,32 +423,18 @@ static uint64_t nqueens_shared(void *ctx, unsigned thread, uint64_t n)
     return sum;
 }
 
-static uint64_t cfold(void *ctx, unsigned thread, uint64_t n)
-{
-    pprog_ctx_t *c = ctx;
-    uint64_t sum = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t before, got = pprog_cfold(c->n, &before);
-        bench_answers_check(c->answers, thread, got);
-        if (before != got)                                     /* the unfolded expression's value too */
-            bench_answers_check(c->answers, thread, before);
-        sum += got;
-    }
-    return sum;
-}
-
 #define PROGRAM(name_, op_, run_, setup_)                                                     \
     { .name = name_, .op = op_, .ops_per_iter = 1, .setup = setup_, .run = run_,             \
       .teardown = pprog_teardown, .verdict = pprog_verdict }
 static const bench_workload_t programs[] = {
-    PROGRAM("binarytrees", "run of binarytrees (GC_MALLOC, traced)", binarytrees, binarytrees_setup),
+    PROGRAM("binarytrees", "run of binarytrees (GC_MALLOC, traced)", pprog_binarytrees_run, binarytrees_setup),
     PROGRAM("rbtree", "run of rbtree (persistent, path copied, traced)", rbtree, rbtree_setup),
     PROGRAM("rbtree_ck", "run of rbtree_ck (every 5th version kept, traced)", rbtree_ck, rbtree_ck_setup),
     PROGRAM("deriv", "run of deriv (shared subexpressions, traced)", deriv, deriv_setup),
     PROGRAM("nqueens", "run of nqueens (lists sharing tails, traced)", nqueens, nqueens_setup),
     PROGRAM("nqueens_shared", "run of nqueens split by first column across the threads", nqueens_shared,
             nqueens_setup),
-    PROGRAM("cfold", "run of cfold (GC_MALLOC, traced)", cfold, cfold_setup),
+    PROGRAM("cfold", "run of cfold (GC_MALLOC, traced)", pprog_cfold_run, cfold_setup),
 };
 #undef PROGRAM
 const bench_family_t bench_boehm_programs_family = BENCH_FAMILY(programs);

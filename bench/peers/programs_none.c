@@ -42,36 +42,10 @@ static inline void *none_stack_grow(void *p, size_t bytes) { return bench_must_m
 PPROG_SETUP(binarytrees_setup, "binarytrees")
 PPROG_SETUP(cfold_setup, "cfold")
 
-static uint64_t binarytrees(void *ctx, unsigned thread, uint64_t n)
-{
-    pprog_ctx_t *c = ctx;
-    uint64_t sum = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t got = pprog_binarytrees(c->n);
-        bench_answers_check(c->answers, thread, got);
-        sum += got;
-    }
-    return sum;
-}
-
-static uint64_t cfold(void *ctx, unsigned thread, uint64_t n)
-{
-    pprog_ctx_t *c = ctx;
-    uint64_t sum = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t before, got = pprog_cfold(c->n, &before);
-        bench_answers_check(c->answers, thread, got);
-        if (before != got)                                     /* the unfolded expression's value too */
-            bench_answers_check(c->answers, thread, before);
-        sum += got;
-    }
-    return sum;
-}
-
 static const bench_workload_t programs[] = {
     { .name = "binarytrees", .op = "run of binarytrees (malloc/free by hand)", .ops_per_iter = 1,
-      .setup = binarytrees_setup, .run = binarytrees, .teardown = pprog_teardown, .verdict = pprog_verdict },
+      .setup = binarytrees_setup, .run = pprog_binarytrees_run, .teardown = pprog_teardown, .verdict = pprog_verdict },
     { .name = "cfold", .op = "run of cfold (malloc/free by hand)", .ops_per_iter = 1,
-      .setup = cfold_setup, .run = cfold, .teardown = pprog_teardown, .verdict = pprog_verdict },
+      .setup = cfold_setup, .run = pprog_cfold_run, .teardown = pprog_teardown, .verdict = pprog_verdict },
 };
 const bench_family_t bench_none_programs_family = BENCH_FAMILY(programs);
