@@ -2,23 +2,19 @@
  * builds the gc_pause heap (bench/workloads/gc.c gives the shape) and times
  * gc.collect() on it; this side asks for collections over a pipe and
  * reports CPython's own timings (self_ns), so the pipe is not timed.
- * python is spawned without a shell (posix_spawn), isolated (-I), on
- * close-on-exec pipes, SIGPIPE ignored, its exit status checked.
+ * python runs isolated (-I) as a helper process (bench/peers/child.h:
+ * no shell, close-on-exec pipes, its exit status checked).
  * Threading: single-threaded (max_threads 1).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/peers/child.h"
 #include "rc/rc.h"
 
 /* gc_pause's heap (bench/workloads/gc.c), in Python: a list of n - 1
@@ -46,10 +42,8 @@ static const char cpython_gc_script[] =
     "    print(t, flush=True)\n";
 
 typedef struct cpy_ctx {
-    pid_t pid;
-    FILE *to, *from;
+    child_t child;
     uint64_t tracked, last_ns;
-    bool pinned;
 } cpy_ctx_t;
 
 #define PYTHON "/usr/bin/python3"
@@ -57,35 +51,14 @@ typedef struct cpy_ctx {
 static void *cpy_setup(uint64_t n)
 {
     cpy_ctx_t *c = bench_must_mem(calloc(1, sizeof *c));
-    /* A python that dies makes our next write fail (EPIPE, reported
-     * below) rather than kill rcbench silently. */
-    signal(SIGPIPE, SIG_IGN);
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-        rc_fatal_os("cpython-gc: pipe: %s", strerror(errno));
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, in[1]);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
     char nbuf[32];
     snprintf(nbuf, sizeof nbuf, "%llu", (unsigned long long)n);
     /* -I: isolated, so no PYTHON* variable or user site changes the heap. */
     char *argv[] = { "python3", "-I", "-c", (char *)cpython_gc_script, nbuf, NULL };
     extern char **environ;
-    int rc = posix_spawn(&c->pid, PYTHON, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
-    if (rc != 0)
-        rc_fatal_os("cpython-gc: cannot run %s: %s (tools/deps.sh installs python3)", PYTHON, strerror(rc));
-    c->to = fdopen(in[1], "w");
-    c->from = fdopen(out[0], "r");
-    if (c->to == NULL || c->from == NULL)
-        rc_fatal_os("cpython-gc: fdopen: %s", strerror(errno));
+    child_spawn(&c->child, "cpython-gc", PYTHON, argv, environ, 0, " (tools/deps.sh installs python3)");
     unsigned long long tracked;
-    if (fscanf(c->from, "%llu", &tracked) != 1)
+    if (fscanf(c->child.from, "%llu", &tracked) != 1)
         rc_fatal("cpython-gc: %s did not build the heap", PYTHON);
     c->tracked = tracked;
     return c;
@@ -95,17 +68,10 @@ static uint64_t cpy_run(void *ctx, unsigned thread, uint64_t n)
 {
     (void)thread;
     cpy_ctx_t *c = ctx;
-    /* The first run: python moves to the PU the harness pinned this thread
-     * to (setup ran before the pinning), as rcbench's own gc_pause runs. */
-    if (!c->pinned) {
-        cpu_set_t set;
-        if (sched_getaffinity(0, sizeof set, &set) == 0)
-            (void)sched_setaffinity(c->pid, sizeof set, &set);
-        c->pinned = true;
-    }
+    child_follow_pin(&c->child);         /* as rcbench's own gc_pause runs */
     unsigned long long ns;
-    if (fprintf(c->to, "%llu\n", (unsigned long long)n) < 0 || fflush(c->to) != 0 ||
-        fscanf(c->from, "%llu", &ns) != 1)
+    if (fprintf(c->child.to, "%llu\n", (unsigned long long)n) < 0 || fflush(c->child.to) != 0 ||
+        fscanf(c->child.from, "%llu", &ns) != 1)
         rc_fatal("cpython-gc: %s stopped answering (a collection found garbage, or it died)", PYTHON);
     c->last_ns = ns;
     return ns;
@@ -114,13 +80,7 @@ static uint64_t cpy_run(void *ctx, unsigned thread, uint64_t n)
 static void cpy_teardown(void *ctx)
 {
     cpy_ctx_t *c = ctx;
-    fclose(c->to);                       /* end of input: the script ends */
-    fclose(c->from);
-    int status = 0;
-    while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        rc_fatal("cpython-gc: %s ended badly (status %#x): its timings are not to be trusted", PYTHON, status);
+    child_end(&c->child);
     free(c);
 }
 

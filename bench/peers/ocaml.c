@@ -2,8 +2,8 @@
  * rbtree, rbtree_ck, deriv, nqueens, cfold) in OCaml native code, Debian's
  * ocamlopt and its tracing collector, the baseline the Perceus paper
  * compares with. One program, rcbench-ocaml (bench/peers/ocaml/, built next
- * to rcbench), serves every request: setup spawns it without a shell
- * (posix_spawn) on close-on-exec pipes, SIGPIPE ignored, OCAMLRUNPARAM and
+ * to rcbench), serves every request: setup spawns it as a helper process
+ * (bench/peers/child.h: no shell, close-on-exec pipes), OCAMLRUNPARAM and
  * CAMLRUNPARAM removed from its environment (its collector runs with the
  * defaults), its stack limit raised (cfold recurses 2^n deep, as Koka's
  * and the paper's OCaml do: 64 MB at n = 20). A run asks for RUNS runs of
@@ -16,20 +16,16 @@
  * Threading: single-threaded (max_threads 1): OCaml 4.13 has no domains.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/peers/child.h"
 #include "rc/rc.h"
 
 #ifndef RC_PEER_OCAML
@@ -44,9 +40,7 @@
 typedef struct ocaml_ctx {
     const char *program;
     uint64_t size, last_ns;
-    pid_t pid;
-    FILE *to, *from;
-    bool pinned;
+    child_t child;
     bench_answers_t *answers;
 } ocaml_ctx_t;
 
@@ -109,46 +103,12 @@ static void *ocaml_setup(const char *program, const bench_params_t *p)
     char path[PATH_MAX];
     if (!ocaml_path(path, sizeof path))
         rc_fatal("ocaml: cannot find rcbench's own path (/proc/self/exe)");
-    /* An rcbench-ocaml that dies makes our next write fail (EPIPE,
-     * reported below) rather than kill rcbench silently. */
-    signal(SIGPIPE, SIG_IGN);
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-        rc_fatal_os("ocaml: pipe: %s", strerror(errno));
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     char *argv[] = { OCAML_PROGRAM, NULL };
     char **env = ocaml_env();
-    /* The stack limit the child starts with (the kernel lays out its
-     * address space by it at exec): raised for the spawn only. This
-     * thread's own stack is mapped already, and glibc sized new threads'
-     * stacks at startup, so rcbench itself is unchanged. */
-    struct rlimit saved, big;
-    bool raised = getrlimit(RLIMIT_STACK, &saved) == 0 && saved.rlim_cur != RLIM_INFINITY &&
-                  saved.rlim_cur < OCAML_STACK_BYTES;
-    if (raised) {
-        big = saved;
-        big.rlim_cur = saved.rlim_max == RLIM_INFINITY || saved.rlim_max > OCAML_STACK_BYTES ? OCAML_STACK_BYTES
-                                                                                           : saved.rlim_max;
-        raised = setrlimit(RLIMIT_STACK, &big) == 0;
-    }
-    int rc = posix_spawn(&c->pid, path, &fa, NULL, argv, env);
-    if (raised)
-        (void)setrlimit(RLIMIT_STACK, &saved);
-    posix_spawn_file_actions_destroy(&fa);
+    child_spawn(&c->child, "ocaml", path, argv, env, OCAML_STACK_BYTES, NULL);
     free(env);
-    close(in[0]);
-    close(out[1]);
-    if (rc != 0)
-        rc_fatal_os("ocaml: cannot run %s: %s", path, strerror(rc));
-    c->to = fdopen(in[1], "w");
-    c->from = fdopen(out[0], "r");
-    if (c->to == NULL || c->from == NULL)
-        rc_fatal_os("ocaml: fdopen: %s", strerror(errno));
     char version[32];
-    if (fscanf(c->from, OCAML_PROGRAM " %31s", version) != 1)
+    if (fscanf(c->child.from, OCAML_PROGRAM " %31s", version) != 1)
         rc_fatal("ocaml: %s did not start", path);
     return c;
 }
@@ -156,23 +116,16 @@ static void *ocaml_setup(const char *program, const bench_params_t *p)
 static uint64_t ocaml_run(void *ctx, unsigned thread, uint64_t n)
 {
     ocaml_ctx_t *c = ctx;
-    /* The first run: rcbench-ocaml moves to the PU the harness pinned
-     * this thread to (setup ran before the pinning). */
-    if (!c->pinned) {
-        cpu_set_t set;
-        if (sched_getaffinity(0, sizeof set, &set) == 0)
-            (void)sched_setaffinity(c->pid, sizeof set, &set);
-        c->pinned = true;
-    }
+    child_follow_pin(&c->child);
     unsigned long long ns;
-    if (fprintf(c->to, "%s %llu %llu\n", c->program, (unsigned long long)c->size, (unsigned long long)n) < 0 ||
-        fflush(c->to) != 0 || fscanf(c->from, "%llu", &ns) != 1)
+    if (fprintf(c->child.to, "%s %llu %llu\n", c->program, (unsigned long long)c->size, (unsigned long long)n) < 0 ||
+        fflush(c->child.to) != 0 || fscanf(c->child.from, "%llu", &ns) != 1)
         rc_fatal("ocaml: %s stopped answering (%s at size %llu; it died, or said why above)", OCAML_PROGRAM,
                  c->program, (unsigned long long)c->size);
     uint64_t sum = 0;
     for (uint64_t i = 0; i < n; i++) {
         unsigned long long answer;
-        if (fscanf(c->from, "%llu", &answer) != 1)
+        if (fscanf(c->child.from, "%llu", &answer) != 1)
             rc_fatal("ocaml: %s gave %llu of %llu answers", OCAML_PROGRAM, (unsigned long long)i,
                      (unsigned long long)n);
         bench_answers_check(c->answers, thread, answer);
@@ -185,7 +138,7 @@ static uint64_t ocaml_run(void *ctx, unsigned thread, uint64_t n)
 static uint64_t ocaml_peak_rss_kib(void *ctx)
 {
     char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)((ocaml_ctx_t *)ctx)->pid);
+    snprintf(path, sizeof path, "/proc/%d/status", (int)((ocaml_ctx_t *)ctx)->child.pid);
     FILE *f = fopen(path, "r");
     unsigned long long kib = 0;
     while (f && fgets(line, sizeof line, f))
@@ -199,13 +152,7 @@ static uint64_t ocaml_peak_rss_kib(void *ctx)
 static void ocaml_teardown(void *ctx)
 {
     ocaml_ctx_t *c = ctx;
-    fclose(c->to);                       /* end of input: rcbench-ocaml ends */
-    fclose(c->from);
-    int status = 0;
-    while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        rc_fatal("ocaml: %s ended badly (status %#x): its timings are not to be trusted", OCAML_PROGRAM, status);
+    child_end(&c->child);
     bench_answers_free(c->answers);
     free(c);
 }
