@@ -76,6 +76,12 @@ typedef struct bench_workload {
      * the kernel computed was right, else one line saying which was not
      * (the row becomes an error). NULL: nothing to check. */
     const char *(*verdict)(void *ctx);
+    /* Its objects can form no cycle (the trees, the programs): it runs
+     * with the cycle detector's collections off, as a program that calls
+     * gc.disable() (and as Koka and Lean, which have no cycle collector);
+     * every container is still tracked and untracked. A collection during
+     * the run makes the row an error. A "_gc" variant leaves it on. */
+    bool acyclic;
 } bench_workload_t;
 
 /* Repetitions of the gc_pause workloads (rcbench's and cpython-gc's). A
@@ -117,6 +123,9 @@ typedef struct bench_strategy {
      * cyclic garbage collected; NULL: nothing to settle. */
     void (*quiesce)(void);
     void (*gc_reset)(void);              /* NULL: nothing to reset */
+    /* The collector's automatic collections on or off (acyclic workloads,
+     * around setup to teardown); NULL: no collector of ours. */
+    void (*gc_switch)(bool on);
     /* Since the last gc_reset: collections, and pause quantiles in ns;
      * NULL: not reported (empty cells). */
     void (*gc_figures)(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint64_t *max);

@@ -539,19 +539,19 @@ uint64_t cfold_run(void *ctx, unsigned thread, uint64_t n)
 #define SETUP(program) [](const bench_params_t *p, unsigned t) { return setup(program, p, t); }
 constexpr bench_workload_t programs_w[] = {
     {"binarytrees", "run of binarytrees (make_shared, one owner a node)", 0, 0, 0, false, 1, SETUP("binarytrees"),
-     run<binarytrees>, teardown, nullptr, 0, false, verdict},
+     run<binarytrees>, teardown, nullptr, 0, false, verdict, false},
     {"rbtree", "run of rbtree (persistent, path copied)", 0, 0, 0, false, 1, SETUP("rbtree"), run<rbtree>,
-     teardown, nullptr, 0, false, verdict},
+     teardown, nullptr, 0, false, verdict, false},
     {"rbtree_ck", "run of rbtree_ck (every 5th version kept)", 0, 0, 0, false, 1, SETUP("rbtree_ck"),
-     run<rbtree_ck>, teardown, nullptr, 0, false, verdict},
+     run<rbtree_ck>, teardown, nullptr, 0, false, verdict, false},
     {"deriv", "run of deriv (shared subexpressions)", 0, 0, 0, false, 1, SETUP("deriv"), run<deriv>, teardown,
-     nullptr, 0, false, verdict},
+     nullptr, 0, false, verdict, false},
     {"nqueens", "run of nqueens (lists sharing tails)", 0, 0, 0, false, 1, SETUP("nqueens"), run<nqueens>,
-     teardown, nullptr, 0, false, verdict},
+     teardown, nullptr, 0, false, verdict, false},
     {"nqueens_shared", "run of nqueens split by first column across the threads", 0, 0, 0, false, 1,
-     SETUP("nqueens"), nqueens_shared, teardown, nullptr, 0, false, verdict},
+     SETUP("nqueens"), nqueens_shared, teardown, nullptr, 0, false, verdict, false},
     {"cfold", "run of cfold (make_shared, one owner a node)", 0, 0, 0, false, 1, SETUP("cfold"), cfold_run,
-     teardown, nullptr, 0, false, verdict},
+     teardown, nullptr, 0, false, verdict, false},
 };
 #undef SETUP
 

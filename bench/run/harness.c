@@ -427,6 +427,8 @@ harness_t *harness_open(const bench_strategy_t *s, const bench_workload_t *w, un
     rss_peak_reset();
     h->live0 = rc_stats_get().live;
     call(s->attach);
+    if (w->acyclic && s->gc_switch)
+        s->gc_switch(false);
     h->ctx = w->setup ? w->setup(p, threads) : NULL;
     call(s->quiesce);                    /* what setup left to free is not the run's */
     call(s->gc_reset);
@@ -525,6 +527,8 @@ void harness_close(harness_t *h, harness_figures_t *out)
         out->epochs -= h->epoch0;
     }
     const char *verdict = h->w->verdict ? h->w->verdict(h->ctx) : NULL;
+    if (!verdict && h->w->acyclic && out->gc_reported && out->gc_collections > 0)
+        verdict = "the collector ran in an acyclic workload (it should be off)";
     if (verdict)
         snprintf(out->error, sizeof out->error, "%s", verdict);
     call(h->s->attach);
@@ -533,6 +537,8 @@ void harness_close(harness_t *h, harness_figures_t *out)
     const uint64_t peer_rss_kib = h->s->peak_rss_kib ? h->s->peak_rss_kib(h->ctx) : 0;
     if (h->w->teardown)
         h->w->teardown(h->ctx);
+    if (h->w->acyclic && h->s->gc_switch)
+        h->s->gc_switch(true);
     call(h->s->quiesce);
     call(h->s->detach);
     /* Peers make no rcbench objects, so for them this holds trivially. */

@@ -408,14 +408,14 @@ static uint64_t rbtree_shared(void *ctx, unsigned thread, uint64_t n)
 
 static const bench_workload_t programs[] = {
     { .name = "rbtree", .op = "run of rbtree (N inserts, path copying, a fold)", .ops_per_iter = 1,
-      .setup = rbtree_setup, .run = rbtree, .teardown = rb_teardown, .verdict = rb_verdict },
+      .setup = rbtree_setup, .run = rbtree, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true },
     { .name = "rbtree_reuse", .op = "run of rbtree, unique nodes rewritten in place", .ops_per_iter = 1,
-      .setup = rbtree_reuse_setup, .run = rbtree, .teardown = rb_teardown, .verdict = rb_verdict },
+      .setup = rbtree_reuse_setup, .run = rbtree, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true },
     { .name = "rbtree_ck", .op = "run of rbtree_ck (every 5th version kept)", .ops_per_iter = 1,
-      .setup = ck_setup, .run = rbtree_ck, .teardown = rb_teardown, .verdict = rb_verdict },
+      .setup = ck_setup, .run = rbtree_ck, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true },
     { .name = "rbtree_ck_reuse", .op = "run of rbtree_ck, unique nodes rewritten in place", .ops_per_iter = 1,
-      .setup = ck_reuse_setup, .run = rbtree_ck, .teardown = rb_teardown, .verdict = rb_verdict },
+      .setup = ck_reuse_setup, .run = rbtree_ck, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true },
     { .name = "rbtree_shared", .op = "run of N/10 inserts into a version of one shared tree", .ops_per_iter = 1,
-      .setup = shared_setup, .run = rbtree_shared, .teardown = rb_teardown, .verdict = rb_verdict },
+      .setup = shared_setup, .run = rbtree_shared, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true },
 };
 const bench_family_t bench_rbtree_family = BENCH_FAMILY(programs);

@@ -33,6 +33,14 @@ static void gc_figures(uint64_t *collections, uint64_t *p50, uint64_t *p99, uint
             *max = gc_get_stats(g).pause_ns_max;
 }
 
+static void gc_switch(bool on)
+{
+    if (on)
+        gc_enable();
+    else
+        gc_disable();
+}
+
 static uint64_t tracked(void *ctx)
 {
     (void)ctx;
@@ -63,6 +71,7 @@ const bench_strategy_t bench_workloads = {
     .detach = rc_thread_detach,
     .quiesce = quiesce,
     .gc_reset = gc_reset_stats,
+    .gc_switch = gc_switch,
     .gc_figures = gc_figures,
     .figures_reset = FIGURES_RESET,
     .figures = FIGURES,

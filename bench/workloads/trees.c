@@ -11,7 +11,6 @@
 #include <stdlib.h>
 
 #include "bench/workloads/workloads.h"
-#include "gc/gc.h"
 
 /* ---- tree ------------------------------------------------------------------------ */
 
@@ -19,29 +18,22 @@ typedef struct tree_ctx {
     unsigned depth;
 } tree_ctx_t;
 
-/* Trees are acyclic: "tree" runs with the cycle detector off (as a
- * program that calls gc.disable()), so it measures counting and the
- * allocator; "tree_gc" leaves it on at its default thresholds. A tree
- * being built is pure growth, so a young collection comes every 700
- * nodes and every survivor climbs the generations: the collector's cost
- * (and with threads, each collection's stop-the-world) on top. */
-static void *tree_setup_gc(bool gc, const bench_params_t *p)
+/* Trees are acyclic: "tree" runs with the cycle detector's collections
+ * off (.acyclic: as a program that calls gc.disable()), so it measures
+ * counting and the allocator; "tree_gc" leaves them on at the default
+ * thresholds. A tree being built is pure growth, so a young collection
+ * comes every 700 nodes and every survivor climbs the generations: the
+ * collector's cost (and with threads, each collection's stop-the-world)
+ * on top. */
+static void *tree_setup(const bench_params_t *p, unsigned threads)
 {
+    (void)threads;
     tree_ctx_t *c = bench_must_mem(malloc(sizeof *c));
     c->depth = p->tree_depth;
-    if (!gc)
-        gc_disable();
     return c;
 }
 
-static void *tree_setup(const bench_params_t *p, unsigned threads) { (void)threads; return tree_setup_gc(false, p); }
-static void *tree_gc_setup(const bench_params_t *p, unsigned threads) { (void)threads; return tree_setup_gc(true, p); }
-
-static void tree_teardown(void *ctx)
-{
-    gc_enable();
-    free(ctx);
-}
+static void tree_teardown(void *ctx) { free(ctx); }
 
 /* Bottom-up, level by level, so the C stack stays flat at any depth;
  * GCBench builds top-down, the set of nodes and links is the same. */
@@ -87,8 +79,9 @@ static uint64_t tree(void *ctx, unsigned thread, uint64_t n)
 
 static const bench_workload_t trees[] = {
     { .name = "tree", .op = "tree node made and freed (cycle detector off)", .ops_per_iter = 1 << 17,
-      .setup = tree_setup, .run = tree, .teardown = tree_teardown, .ops = tree_ops, .gate = true },
+      .setup = tree_setup, .run = tree, .teardown = tree_teardown, .ops = tree_ops, .gate = true,
+      .acyclic = true },
     { .name = "tree_gc", .op = "tree node made and freed (cycle detector on)", .ops_per_iter = 1 << 17,
-      .setup = tree_gc_setup, .run = tree, .teardown = tree_teardown, .ops = tree_ops },
+      .setup = tree_setup, .run = tree, .teardown = tree_teardown, .ops = tree_ops },
 };
 const bench_family_t bench_tree_family = BENCH_FAMILY(trees);
