@@ -10,19 +10,29 @@
 //   rbtree, rbtree_ck    persistent red-black trees, each inserted path
 //                        copied, the rest shared with the last version
 //                        (rbtree_ck keeps every 5th version in a vector);
+//   rbtree_shared        as bench/workloads/rbtree.c's: setup builds one
+//                        tree of the N keys 2k (true iff k % 10 == 0); every
+//                        run copies its shared_ptr and inserts the N/10 odd
+//                        keys 20j + 11 into its own version;
 //   deriv                d/dx of x^x nested N times, results sharing
 //                        subexpressions of their inputs;
+//   deriv_shared         as bench/workloads/deriv.c's: setup makes the
+//                        (N-1)th derivative; every run differentiates that
+//                        one expression once more and counts the result;
 //   nqueens, nqueens_shared  lists of queens sharing tails (as
 //                        bench/workloads/nqueens.c; _shared splits the first
 //                        queen's columns across the threads).
-// Not rbtree_shared nor deriv_shared: rcbench's definitions of them were
-// not settled when this was written (their answers depend on them).
 // Long structures are never dropped by recursion: a list is consumed cell
 // by cell, and cfold's expression (a right spine 2^N long) unlinks its
 // spine in its node's destructor; elsewhere recursion is as deep as a
 // balanced tree or deriv's expressions (545 at the 10th derivative).
 // Threading: T independent instances (nqueens_shared: T parts of one),
-// each thread's nodes its own.
+// each thread's nodes its own, but for the structure rbtree_shared and
+// deriv_shared's setup builds: the context holds it in a const shared_ptr
+// that no run writes, and the runs of every thread copy it (or shared_ptrs
+// inside its immutable nodes) into shared_ptr objects of their own, which
+// is race-free: only the control blocks are shared, their counts atomic.
+// Teardown, on the driver after the runs, drops it.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -38,17 +48,27 @@ using rcbench_shared_ptr::make_counts_atomic;
 
 // ---- the programs' context ---------------------------------------------------
 
+struct RB;
+using RBP = std::shared_ptr<const RB>;                 // nullptr: Leaf
+struct DExpr;
+using DP = std::shared_ptr<const DExpr>;
+
 struct Ctx {
     uint64_t n;
     unsigned threads;
     bench_answers_t *answers;
+    // rbtree_shared's tree, deriv_shared's expression (else empty): built
+    // by setup, read by every thread's runs, dropped with the context.
+    // Const: a run only copies from it, never writes it.
+    const RBP rb_shared;
+    const DP dv_shared;
 };
 
 void *setup(const char *program, const bench_params_t *p, unsigned threads)
 {
     make_counts_atomic();
     uint64_t n = bench_program_size(program, p);
-    return new Ctx{n, threads, bench_answers_new(program, n, threads)};
+    return new Ctx{n, threads, bench_answers_new(program, n, threads), nullptr, nullptr};
 }
 
 void teardown(void *ctx)
@@ -107,8 +127,6 @@ uint64_t binarytrees(uint64_t n)
 
 // ---- rbtree, rbtree_ck -----------------------------------------------------------
 
-struct RB;
-using RBP = std::shared_ptr<const RB>;                 // nullptr: Leaf
 struct RB {
     bool red, val;
     int32_t key;
@@ -186,15 +204,19 @@ uint64_t count_true(const RB *t)                       // Koka's fold, counting 
     return n;
 }
 
-uint64_t rbtree(uint64_t n)                            // keys n-1 down to 0
+// rbtree.kk's make-tree with keys STRIDE * k, k from n-1 down to 0, each
+// true iff k % 10 == 0.
+RBP make_tree(uint64_t n, int32_t stride)
 {
     RBP t;
     for (auto k = (int32_t)n; k > 0;) {
         k--;
-        t = insert(std::move(t), k, k % 10 == 0);
+        t = insert(std::move(t), stride * k, k % 10 == 0);
     }
-    return count_true(t.get());
+    return t;
 }
+
+uint64_t rbtree(uint64_t n) { return count_true(make_tree(n, 1).get()); }   // keys n-1 down to 0
 
 uint64_t rbtree_ck(uint64_t n)                         // keys n down to 1, every 5th version kept
 {
@@ -213,8 +235,6 @@ uint64_t rbtree_ck(uint64_t n)                         // keys n down to 1, ever
 // ---- deriv -------------------------------------------------------------------------
 
 enum class DK : uint8_t { Val, Var, Add, Mul, Pow, Ln };
-struct DExpr;
-using DP = std::shared_ptr<const DExpr>;
 struct DExpr {
     DK kind;
     int64_t v = 0;                                     // Val
@@ -330,16 +350,27 @@ uint64_t count(const DExpr *e)                         // leaves, a shared one a
     }
 }
 
+// F differentiated TIMES times, each derivative counted into *last.
+DP nest(DP f, uint64_t times, uint64_t *last)
+{
+    for (uint64_t i = 0; i < times; i++) {
+        f = d("x", f);
+        *last = count(f.get());
+    }
+    return f;
+}
+
+DP x_pow_x()
+{
+    DP x = std::make_shared<const DExpr>("x");
+    return powr(x, x);
+}
+
 // x^x differentiated N times, each counted; the answer the last count.
 uint64_t deriv(uint64_t n)
 {
-    DP x = std::make_shared<const DExpr>("x");
-    DP f = powr(x, x);
     uint64_t c = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        f = d("x", f);
-        c = count(f.get());
-    }
+    nest(x_pow_x(), n, &c);
     return c;
 }
 
@@ -534,6 +565,66 @@ uint64_t cfold_run(void *ctx, unsigned thread, uint64_t n)
     return sum;
 }
 
+// ---- rbtree_shared, deriv_shared ---------------------------------------------------------
+
+// The tree of rbtree with keys doubled (2k, true iff k % 10 == 0, k < N),
+// built once by the driver and held by the context.
+void *rbtree_shared_setup(const bench_params_t *p, unsigned threads)
+{
+    make_counts_atomic();
+    uint64_t n = bench_program_size("rbtree", p);
+    bench_answers_t *answers = bench_answers_new("rbtree_shared", n, threads);
+    return new Ctx{n, threads, answers, make_tree(n, 2), nullptr};
+}
+
+// Each run: its own version of the shared tree (a copy of the const
+// holder: one atomic increment of the root's count), the odd keys 20j + 11
+// (j < N/10, in rising order, true) inserted into it, its true entries
+// counted; then the version is dropped, the shared nodes' counts falling
+// back.
+uint64_t rbtree_shared(void *ctx, unsigned thread, uint64_t n)
+{
+    const auto *c = static_cast<const Ctx *>(ctx);
+    const auto inserts = (int32_t)(c->n / 10);
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        RBP t = c->rb_shared;
+        for (int32_t j = 0; j < inserts; j++)
+            t = insert(std::move(t), 20 * j + 11, true);
+        uint64_t got = count_true(t.get());
+        bench_answers_check(c->answers, thread, got);
+        sum += got;
+    }
+    return sum;
+}
+
+// The (N-1)th derivative of x^x, made once by the driver and held by the
+// context.
+void *deriv_shared_setup(const bench_params_t *p, unsigned threads)
+{
+    make_counts_atomic();
+    uint64_t n = bench_program_size("deriv", p);
+    bench_answers_t *answers = bench_answers_new("deriv_shared", n, threads);   // fatal at n == 0
+    uint64_t last = 0;
+    return new Ctx{n, threads, answers, nullptr, nest(x_pow_x(), n - 1, &last)};
+}
+
+// Each run: the shared expression (borrowed from the const holder; d
+// copies shared_ptrs out of its nodes, atomically counted) differentiated
+// once more, the result counted and dropped.
+uint64_t deriv_shared(void *ctx, unsigned thread, uint64_t n)
+{
+    const auto *c = static_cast<const Ctx *>(ctx);
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        DP de = d("x", c->dv_shared);
+        uint64_t got = count(de.get());
+        bench_answers_check(c->answers, thread, got);
+        sum += got;
+    }
+    return sum;
+}
+
 // ---- the table --------------------------------------------------------------------------
 
 #define SETUP(program) [](const bench_params_t *p, unsigned t) { return setup(program, p, t); }
@@ -544,8 +635,12 @@ constexpr bench_workload_t programs_w[] = {
      teardown, nullptr, 0, false, verdict, false},
     {"rbtree_ck", "run of rbtree_ck (every 5th version kept)", 0, 0, 0, false, 1, SETUP("rbtree_ck"),
      run<rbtree_ck>, teardown, nullptr, 0, false, verdict, false},
+    {"rbtree_shared", "run of N/10 inserts into a version of one shared tree", 0, 0, 0, false, 1,
+     rbtree_shared_setup, rbtree_shared, teardown, nullptr, 0, false, verdict, false},
     {"deriv", "run of deriv (shared subexpressions)", 0, 0, 0, false, 1, SETUP("deriv"), run<deriv>, teardown,
      nullptr, 0, false, verdict, false},
+    {"deriv_shared", "run of deriv's last step on one expression all threads share", 0, 0, 0, false, 1,
+     deriv_shared_setup, deriv_shared, teardown, nullptr, 0, false, verdict, false},
     {"nqueens", "run of nqueens (lists sharing tails)", 0, 0, 0, false, 1, SETUP("nqueens"), run<nqueens>,
      teardown, nullptr, 0, false, verdict, false},
     {"nqueens_shared", "run of nqueens split by first column across the threads", 0, 0, 0, false, 1,
