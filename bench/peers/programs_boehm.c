@@ -9,19 +9,28 @@
  *                        rbtree-ck.kk: the same insertion, so one ins
  *                        here), every inserted path a new copy; rbtree_ck
  *                        keeps every 5th version in a list;
+ *   rbtree_shared        as bench/workloads/rbtree.c's: setup builds one
+ *                        tree of the N keys 2k (true iff k % 10 == 0);
+ *                        every run inserts the N/10 odd keys 20j + 11 into
+ *                        its own version of it;
  *   deriv                Koka's deriv.kk: d/dx of x^x, nested N times,
  *                        each derivative's count taken; results share
  *                        subexpressions of their inputs;
+ *   deriv_shared         as bench/workloads/deriv.c's: setup makes the
+ *                        (N-1)th derivative; every run differentiates that
+ *                        one expression once more and counts the result;
  *   nqueens, nqueens_shared  as bench/workloads/nqueens.c (lists of
  *                        queens sharing tails; _shared splits the first
  *                        queen's columns across the threads).
- * Not rbtree_shared nor deriv_shared: rcbench's definitions of them were
- * not settled when this was written (their answers depend on them).
  * Only roots the collector scans hold nodes: locals (the thread stacks)
  * and GC_MALLOC'ed memory; never a malloc'ed context (boehm.c clears the
- * static roots). Threading: T independent instances (nqueens_shared: T
- * parts of one), each thread's nodes its own; threads are registered by
- * the peer's attach (bench/peers/boehm.c).
+ * static roots), so the _shared variants' context, which holds what setup
+ * built, is GC_MALLOC_UNCOLLECTABLE (scanned, never collected) and freed
+ * by teardown. Threading: T independent instances (nqueens_shared: T
+ * parts of one), each thread's nodes its own, but for the _shared
+ * variants' structure, which every thread reads at once and none writes
+ * (a node is never written after it is made: no race); threads are
+ * registered by the peer's attach (bench/peers/boehm.c).
  */
 #define GC_THREADS
 #include RC_BOEHM_HEADER                 /* <gc/gc.h>, by its full path: see bench/CMakeLists.txt */
@@ -144,16 +153,19 @@ static uint64_t rb_count_true(const rbn_t *t)
     return n;
 }
 
-/* rbtree.kk's make-tree: keys N-1 down to 0, key % 10 == 0 true. */
-static uint64_t rbtree_run(uint64_t n)
+/* rbtree.kk's make-tree with keys STRIDE * k, k from N-1 down to 0, each
+ * true iff k % 10 == 0. */
+static rbn_t *rb_make(uint64_t n, int32_t stride)
 {
     rbn_t *t = NULL;
     for (int32_t k = (int32_t)n; k > 0;) {
         k--;
-        t = rb_insert(t, k, k % 10 == 0);
+        t = rb_insert(t, stride * k, k % 10 == 0);
     }
-    return rb_count_true(t);
+    return t;
 }
+
+static uint64_t rbtree_run(uint64_t n) { return rb_count_true(rb_make(n, 1)); }   /* keys N-1 down to 0 */
 
 /* rbtree-ck.kk's: keys N down to 1, every version whose key is a multiple
  * of 5 kept in a list (so versions share subtrees), the last at its head. */
@@ -320,19 +332,31 @@ static uint64_t d_count(const dexpr_t *e)
     }
 }
 
-/* deriv.kk's main: x^x differentiated N times, each result counted; the
- * answer is the last count it prints. */
-static uint64_t deriv_run(uint64_t n)
+/* x^x, as deriv.kk's main makes it. */
+static const dexpr_t *d_x_pow_x(void)
 {
     dexpr_t *x = boehm_new(sizeof *x);
     x->kind = D_VAR;
     x->name = "x";
-    const dexpr_t *f = d_powr(x, x);
-    uint64_t count = 0;
-    for (uint64_t i = 0; i < n; i++) {
+    return d_powr(x, x);
+}
+
+/* F differentiated TIMES times, each derivative counted into *last. */
+static const dexpr_t *d_nest(const dexpr_t *f, uint64_t times, uint64_t *last)
+{
+    for (uint64_t i = 0; i < times; i++) {
         f = d_deriv("x", f);
-        count = d_count(f);
+        *last = d_count(f);
     }
+    return f;
+}
+
+/* deriv.kk's main: x^x differentiated N times, each result counted; the
+ * answer is the last count it prints. */
+static uint64_t deriv_run(uint64_t n)
+{
+    uint64_t count = 0;
+    d_nest(d_x_pow_x(), n, &count);
     return count;
 }
 
@@ -423,18 +447,111 @@ static uint64_t nqueens_shared(void *ctx, unsigned thread, uint64_t n)
     return sum;
 }
 
+/* rbtree_shared, deriv_shared: a program's context and what setup built
+ * for every thread's runs to start from. The collector must see it while
+ * the runs go on, and it scans no malloc'ed memory (nor static data:
+ * boehm.c clears those roots), so the context is GC_MALLOC_UNCOLLECTABLE:
+ * scanned at every collection, never collected, until teardown's GC_FREE
+ * leaves the structure to the collector. */
+typedef struct shared_ctx {
+    pprog_ctx_t prog;
+    const rbn_t *tree;                   /* rbtree_shared's; else NULL */
+    const dexpr_t *expr;                 /* deriv_shared's; else NULL */
+} shared_ctx_t;
+
+static shared_ctx_t *shared_ctx_new(const char *program, const char *size_of, const bench_params_t *p,
+                                    unsigned threads)
+{
+    shared_ctx_t *c = GC_MALLOC_UNCOLLECTABLE(sizeof *c);
+    if (c == NULL)
+        rc_fatal_os("out of memory (Boehm GC): benchmark stopped");
+    c->prog.n = bench_program_size(size_of, p);
+    c->prog.threads = threads;
+    c->prog.answers = bench_answers_new(program, c->prog.n, threads);   /* fatal where none is known */
+    c->tree = NULL;
+    c->expr = NULL;
+    return c;
+}
+
+static void shared_teardown(void *ctx)
+{
+    shared_ctx_t *c = ctx;
+    bench_answers_free(c->prog.answers);
+    GC_FREE(c);
+}
+
+static const char *shared_verdict(void *ctx) { return pprog_verdict(&((shared_ctx_t *)ctx)->prog); }
+
+/* The tree of rbtree with keys doubled (2k, true iff k % 10 == 0, k < N). */
+static void *rbtree_shared_setup(const bench_params_t *p, unsigned threads)
+{
+    shared_ctx_t *c = shared_ctx_new("rbtree_shared", "rbtree", p, threads);
+    c->tree = rb_make(c->prog.n, 2);
+    return c;
+}
+
+/* Each run: its own version of the shared tree, the odd keys 20j + 11
+ * (j < N/10, in rising order, true) inserted into it, its true entries
+ * counted. */
+static uint64_t rbtree_shared(void *ctx, unsigned thread, uint64_t n)
+{
+    const shared_ctx_t *c = ctx;
+    const int32_t inserts = (int32_t)(c->prog.n / 10);
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        const rbn_t *t = c->tree;
+        for (int32_t j = 0; j < inserts; j++)
+            t = rb_insert(t, 20 * j + 11, true);
+        uint64_t got = rb_count_true(t);
+        bench_answers_check(c->prog.answers, thread, got);
+        sum += got;
+    }
+    return sum;
+}
+
+/* The (N-1)th derivative of x^x. */
+static void *deriv_shared_setup(const bench_params_t *p, unsigned threads)
+{
+    shared_ctx_t *c = shared_ctx_new("deriv_shared", "deriv", p, threads);   /* fatal at N = 0 */
+    uint64_t last = 0;
+    c->expr = d_nest(d_x_pow_x(), c->prog.n - 1, &last);
+    return c;
+}
+
+/* Each run: the shared expression differentiated once more, the result
+ * counted. */
+static uint64_t deriv_shared(void *ctx, unsigned thread, uint64_t n)
+{
+    const shared_ctx_t *c = ctx;
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t got = d_count(d_deriv("x", c->expr));
+        bench_answers_check(c->prog.answers, thread, got);
+        sum += got;
+    }
+    return sum;
+}
+
 #define PROGRAM(name_, op_, run_, setup_)                                                     \
     { .name = name_, .op = op_, .ops_per_iter = 1, .setup = setup_, .run = run_,             \
       .teardown = pprog_teardown, .verdict = pprog_verdict }
+#define SHARED(name_, op_, run_, setup_)                                                      \
+    { .name = name_, .op = op_, .ops_per_iter = 1, .setup = setup_, .run = run_,             \
+      .teardown = shared_teardown, .verdict = shared_verdict }
 static const bench_workload_t programs[] = {
     PROGRAM("binarytrees", "run of binarytrees (GC_MALLOC, traced)", pprog_binarytrees_run, binarytrees_setup),
     PROGRAM("rbtree", "run of rbtree (persistent, path copied, traced)", rbtree, rbtree_setup),
     PROGRAM("rbtree_ck", "run of rbtree_ck (every 5th version kept, traced)", rbtree_ck, rbtree_ck_setup),
+    SHARED("rbtree_shared", "run of N/10 inserts into a version of one shared tree (traced)", rbtree_shared,
+           rbtree_shared_setup),
     PROGRAM("deriv", "run of deriv (shared subexpressions, traced)", deriv, deriv_setup),
+    SHARED("deriv_shared", "run of deriv's last step on one expression all threads share (traced)", deriv_shared,
+           deriv_shared_setup),
     PROGRAM("nqueens", "run of nqueens (lists sharing tails, traced)", nqueens, nqueens_setup),
     PROGRAM("nqueens_shared", "run of nqueens split by first column across the threads", nqueens_shared,
             nqueens_setup),
     PROGRAM("cfold", "run of cfold (GC_MALLOC, traced)", pprog_cfold_run, cfold_setup),
 };
 #undef PROGRAM
+#undef SHARED
 const bench_family_t bench_boehm_programs_family = BENCH_FAMILY(programs);
