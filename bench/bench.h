@@ -171,9 +171,12 @@ typedef struct bench_strategy {
  *               the lifo, batch and prodcons patterns per size), the
  *               harness alone (empty), and the same binary trees made
  *               with malloc and freed with free on each allocator, the
- *               floor any counting strategy stands on;
- *   shared_ptr  C++ std::shared_ptr (make_shared): trees and hand-off;
- *   boehm       the Boehm-Demers-Weiser tracing collector: trees;
+ *               floor any counting strategy stands on; binarytrees and
+ *               cfold, freed by hand;
+ *   shared_ptr  C++ std::shared_ptr (make_shared): trees, hand-off and
+ *               the programs but the reuse variants and binarytrees_gc;
+ *   boehm       the Boehm-Demers-Weiser tracing collector: trees and the
+ *               programs but the reuse variants and binarytrees_gc;
  *   cpython-gc  Debian's python3 running gc.collect() on the gc_pause heap;
  *   ocaml       the programs in OCaml native code (ocamlopt; its tracing
  *               collector), run by bench/peers/ocaml/'s rcbench-ocaml.
