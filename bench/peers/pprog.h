@@ -35,12 +35,20 @@ typedef struct pprog_ctx {
     bench_answers_t *answers;
 } pprog_ctx_t;
 
+/* C for PROGRAM (or a variant of it), at the size of SIZE_OF (a
+ * BENCH_FOR_EACH_PROGRAM name: rbtree_shared runs at rbtree's). */
+static inline void pprog_ctx_init(pprog_ctx_t *c, const char *program, const char *size_of, const bench_params_t *p,
+                                  unsigned threads)
+{
+    c->n = bench_program_size(size_of, p);
+    c->threads = threads;
+    c->answers = bench_answers_new(program, c->n, threads);
+}
+
 static inline pprog_ctx_t *pprog_ctx_new(const char *program, const bench_params_t *p, unsigned threads)
 {
     pprog_ctx_t *c = bench_must_mem(malloc(sizeof *c));
-    c->n = bench_program_size(program, p);
-    c->threads = threads;
-    c->answers = bench_answers_new(program, c->n, threads);
+    pprog_ctx_init(c, program, program, p, threads);
     return c;
 }
 

@@ -465,9 +465,7 @@ static shared_ctx_t *shared_ctx_new(const char *program, const char *size_of, co
     shared_ctx_t *c = GC_MALLOC_UNCOLLECTABLE(sizeof *c);
     if (c == NULL)
         rc_fatal_os("out of memory (Boehm GC): benchmark stopped");
-    c->prog.n = bench_program_size(size_of, p);
-    c->prog.threads = threads;
-    c->prog.answers = bench_answers_new(program, c->prog.n, threads);   /* fatal where none is known */
+    pprog_ctx_init(&c->prog, program, size_of, p, threads);   /* fatal where no answer is known */
     c->tree = NULL;
     c->expr = NULL;
     return c;

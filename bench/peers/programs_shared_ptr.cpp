@@ -28,8 +28,8 @@
 // balanced tree or deriv's expressions (545 at the 10th derivative).
 // Threading: T independent instances (nqueens_shared: T parts of one),
 // each thread's nodes its own, but for the structure rbtree_shared and
-// deriv_shared's setup builds: the context holds it in a const shared_ptr
-// that no run writes, and the runs of every thread copy it (or shared_ptrs
+// deriv_shared's setup builds: the context holds it in a shared_ptr that
+// no run writes (the runs see a const Ctx), and the runs of every thread copy it (or shared_ptrs
 // inside its immutable nodes) into shared_ptr objects of their own, which
 // is race-free: only the control blocks are shared, their counts atomic.
 // Teardown, on the driver after the runs, drops it.
@@ -58,17 +58,24 @@ struct Ctx {
     unsigned threads;
     bench_answers_t *answers;
     // rbtree_shared's tree, deriv_shared's expression (else empty): built
-    // by setup, read by every thread's runs, dropped with the context.
-    // Const: a run only copies from it, never writes it.
-    const RBP rb_shared;
-    const DP dv_shared;
+    // by setup, dropped with the context. The runs see the context as a
+    // const Ctx: they only copy from these, never write them.
+    RBP rb_shared;
+    DP dv_shared;
 };
+
+// PROGRAM's context (or a variant's), at the size of SIZE_OF (a
+// BENCH_FOR_EACH_PROGRAM name: rbtree_shared runs at rbtree's).
+Ctx *ctx_new(const char *program, const char *size_of, const bench_params_t *p, unsigned threads)
+{
+    make_counts_atomic();
+    uint64_t n = bench_program_size(size_of, p);
+    return new Ctx{n, threads, bench_answers_new(program, n, threads), nullptr, nullptr};
+}
 
 void *setup(const char *program, const bench_params_t *p, unsigned threads)
 {
-    make_counts_atomic();
-    uint64_t n = bench_program_size(program, p);
-    return new Ctx{n, threads, bench_answers_new(program, n, threads), nullptr, nullptr};
+    return ctx_new(program, program, p, threads);
 }
 
 void teardown(void *ctx)
@@ -571,10 +578,9 @@ uint64_t cfold_run(void *ctx, unsigned thread, uint64_t n)
 // built once by the driver and held by the context.
 void *rbtree_shared_setup(const bench_params_t *p, unsigned threads)
 {
-    make_counts_atomic();
-    uint64_t n = bench_program_size("rbtree", p);
-    bench_answers_t *answers = bench_answers_new("rbtree_shared", n, threads);
-    return new Ctx{n, threads, answers, make_tree(n, 2), nullptr};
+    Ctx *c = ctx_new("rbtree_shared", "rbtree", p, threads);
+    c->rb_shared = make_tree(c->n, 2);
+    return c;
 }
 
 // Each run: its own version of the shared tree (a copy of the const
@@ -602,11 +608,10 @@ uint64_t rbtree_shared(void *ctx, unsigned thread, uint64_t n)
 // context.
 void *deriv_shared_setup(const bench_params_t *p, unsigned threads)
 {
-    make_counts_atomic();
-    uint64_t n = bench_program_size("deriv", p);
-    bench_answers_t *answers = bench_answers_new("deriv_shared", n, threads);   // fatal at n == 0
+    Ctx *c = ctx_new("deriv_shared", "deriv", p, threads);   // fatal at n == 0 (no answer known)
     uint64_t last = 0;
-    return new Ctx{n, threads, answers, nullptr, nest(x_pow_x(), n - 1, &last)};
+    c->dv_shared = nest(x_pow_x(), c->n - 1, &last);
+    return c;
 }
 
 // Each run: the shared expression (borrowed from the const holder; d
