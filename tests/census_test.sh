@@ -4,6 +4,8 @@
 # above 256, 0 and 1 with more references than 700; the checked-in census
 # has the same schema; bad flags exit 2 and an unwritable directory exit 3,
 # each with one line on stderr, no traceback and no file written.
+# tools/gen-smallint-table: its table sums the census's weights, and it
+# refuses a CSV of another schema (exit 2, no header written).
 # Exit 0 on success, 1 with a FAIL line.
 set -u
 tools=${1:?usage: census_test.sh TOOLS-DIR}
@@ -72,5 +74,21 @@ if [ "$(id -u)" -ne 0 ]; then
     expect 3 "read-only directory" "$dir/ro/out.csv"
     chmod 755 "$dir/ro"
 fi
+# tools/gen-smallint-table: the smallint workload's table from the census.
+gen=$tools/gen-smallint-table
+"$gen" "$top/results/census/cpython-smallint.csv" "$dir/t.h" || fail "gen-smallint-table exit $?"
+total=$(awk -F, 'NR > 1 && $2 > 1 { t += $2 - 1 } END { print t }' "$top/results/census/cpython-smallint.csv")
+grep -qx "#define SMALLINT_CENSUS_TOTAL ${total}u" "$dir/t.h" || fail "table total is not $total: $(grep TOTAL "$dir/t.h")"
+last=$(sed -n '/smallint_census_cum/,/};/p' "$dir/t.h" | tr -s ' ,' '\n\n' | grep -x '[0-9][0-9]*' | tail -1)
+[ "$last" = "$total" ] || fail "the last cumulative weight is $last, not $total"
+grep -qE '^ +(-3|-2|-1), ' "$dir/t.h" || fail "table lacks the negative small ints"
+echo "ok: gen-smallint-table: total $total"
+# A CSV that is not the census (rcbench's own census schema): exit 2, no header.
+printf 'workload,threads,value,refs\nsmallint,1,0,5\n' > "$dir/foreign.csv"
+"$gen" "$dir/foreign.csv" "$dir/f.h" 2> "$dir/err"; rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l < "$dir/err")" -eq 1 ] && [ ! -e "$dir/f.h" ] ||
+    fail "gen-smallint-table on a foreign CSV: exit $rc: $(cat "$dir/err")"
+grep -q 'foreign.csv:1:' "$dir/err" || fail "foreign CSV: file and line not named: $(cat "$dir/err")"
+echo "ok: gen-smallint-table on a foreign CSV -> exit 2: $(cat "$dir/err")"
 echo "ok: census_test"
 exit 0
