@@ -334,8 +334,12 @@ rc_obj_t *rc_int_new_uncached(int64_t value)
 rc_obj_t *rc_int_new(int64_t value)
 {
     rc_obj_t *cached = rc_small_int(value);
-    if (cached)
+    if (cached) {
+#ifdef RC_STRATEGY_CENSUS
+        _rc_census_small_int_ref(value);   /* a new reference, as CPython's incref would count it */
+#endif
         return cached;                  /* immortal: no count written */
+    }
     rc_obj_t *o = obj_alloc(&rc_type_int, 0, sizeof(rc_int_t));
     if (o)
         ((rc_int_t *)o)->value = value;

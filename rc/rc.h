@@ -228,6 +228,35 @@ static inline void rc_gil_safepoint(void)
         _rc_gil_yield_slow();
 }
 
+/* The census flavour's figures (rc/strategy/census.h; docs/census.md),
+ * summed over every thread, live and exited. Every field is a uint64_t
+ * (census.c sums them as an array). Ops are incref/decref calls; an
+ * immortal object's are only counted, a mortal object's split by the
+ * thread that made it (owner) or another; an object is folded into the
+ * object figures when it dies. */
+#define RC_CENSUS_BITS        64     /* max_bits[k - 1]: objects whose largest count needed k bits */
+#define RC_CENSUS_OPS_BUCKETS 65     /* ops_log2[0]: 0 ops; [k]: 2^(k-1) .. 2^k - 1 ops */
+#define RC_CENSUS_SMALL_INTS  (RC_SMALL_INT_MAX - RC_SMALL_INT_MIN + 1)
+typedef struct rc_census {
+    uint64_t immortal_ops;           /* incref/decref of an immortal object */
+    uint64_t owner_ops;              /* of a mortal object, by the thread that made it */
+    uint64_t other_ops;              /* ... by another thread */
+    uint64_t objects;                /* mortal objects that died */
+    uint64_t private_objects;        /* ... never counted by a thread other than their maker */
+    uint64_t object_ops;             /* the dead objects' own ops (owner_ops + other_ops once all died) */
+    uint64_t private_ops;            /* ... those of the private ones */
+    uint64_t max_bits[RC_CENSUS_BITS];
+    uint64_t ops_log2[RC_CENSUS_OPS_BUCKETS];
+    /* Per small int (index value - RC_SMALL_INT_MIN): new references it
+     * received, its increfs plus rc_int_new handing out the cached object. */
+    uint64_t small_int_refs[RC_CENSUS_SMALL_INTS];
+} rc_census_t;
+/* Defined only in the census flavour (rc_census): the figures so far,
+ * exact when every thread is quiescent; and now - before, field by field
+ * (the figures of what ran in between). */
+void rc_census_read(rc_census_t *out);
+void rc_census_since(rc_census_t *now, const rc_census_t *before);
+
 /* What each strategy exports, for harnesses that pick strategies by name. */
 typedef struct rc_strategy {
     const char *name;
