@@ -33,6 +33,14 @@ const bench_strategy_t *const bench_peers[] = {
 };
 const unsigned bench_npeers = sizeof bench_peers / sizeof bench_peers[0];
 
+const bench_strategy_t *bench_census_table(void)
+{
+    for (unsigned i = 0; i < bench_nstrategies; i++)
+        if (bench_strategies[i]->census)
+            return bench_strategies[i];
+    return NULL;
+}
+
 unsigned bench_workload_count(const bench_strategy_t *s)
 {
     unsigned n = 0;

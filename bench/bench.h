@@ -111,6 +111,8 @@ typedef struct bench_family {
 #define BENCH_FAMILY(arr) { .n = (unsigned)(sizeof(arr) / sizeof((arr)[0])), .w = (arr) }
 #define BENCH_MAX_FAMILIES 16
 
+struct rc_census;                        /* rc/rc.h */
+
 typedef struct bench_strategy {
     const char *name;
     unsigned header_bytes;               /* object header (gc header not counted) */
@@ -156,6 +158,13 @@ typedef struct bench_strategy {
      * reports instead of rcbench's own; NULL: rcbench's (or none, for a
      * self-timed peer without it). */
     uint64_t (*peak_rss_kib)(void *ctx);
+    /* The census flavour (rc/strategy/census.h): counts and records what
+     * every operation did, so it is never timed. rcbench --census runs it
+     * alone; every timed list (tables(), --strategies, --list=strategies,
+     * --icount) leaves it out. census_read: its figures so far (into an
+     * rc_census_t, rc/rc.h); NULL for every other table. */
+    bool census;
+    void (*census_read)(struct rc_census *out);
     /* NULL, or why the peer cannot run on this machine (one line: a
      * program it needs was not built); its rows are then left out of the
      * run, with that line on stderr, rather than failed. NULL: always runs. */
@@ -188,11 +197,15 @@ extern const bench_strategy_t bench_ocaml_peer;
  * strategy): alloc_{lifo,batch,prodcons}_SIZE, a family of the none peer. */
 extern const bench_family_t bench_alloc_family;
 
-/* Every strategy built (RC_FOR_EACH_STRATEGY order), then the peers. */
+/* Every strategy built (RC_FOR_EACH_STRATEGY order, the census flavour
+ * included: timed lists skip tables marked census), then the peers. */
 extern const bench_strategy_t *const bench_strategies[];
 extern const unsigned bench_nstrategies;
 extern const bench_strategy_t *const bench_peers[];
 extern const unsigned bench_npeers;
+
+/* The census flavour's table, or NULL when this build has none. */
+const bench_strategy_t *bench_census_table(void);
 
 /* Is WORKLOAD one of the programs or a variant of one (named
  * <program>_<variant>: rbtree_reuse, deriv_shared)? */

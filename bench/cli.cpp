@@ -297,7 +297,9 @@ Options parse(int &argc, char **argv)
         } else if (flag == "--strategies") {
             o.strategies = no_repeats(flag, split(need()));
             for (const auto &s : o.strategies)
-                if (!contains(all_strategies, s))
+                if (s == "census" && bench_census_table() != nullptr)
+                    usage_error(flag, "census is never timed: rcbench --census runs it");
+                else if (!contains(all_strategies, s))
                     usage_error(flag, "unknown strategy '" + s + "' (have: " + join(all_strategies) + ")");
         } else if (flag == "--allocators") {
             o.allocators = no_repeats(flag, split(need()));

@@ -111,10 +111,14 @@ double counter(const benchmark::BenchmarkReporter::Run &r, const char *name)
 
 }  // namespace
 
-// rcbench's strategies, then the peers: the order of the report's columns.
+// rcbench's timed strategies (not the census flavour), then the peers:
+// the order of the report's columns.
 std::vector<const bench_strategy_t *> tables()
 {
-    std::vector<const bench_strategy_t *> t(bench_strategies, bench_strategies + bench_nstrategies);
+    std::vector<const bench_strategy_t *> t;
+    for (unsigned i = 0; i < bench_nstrategies; i++)
+        if (!bench_strategies[i]->census)    // never timed: rcbench --census runs it (bench/census.cpp)
+            t.push_back(bench_strategies[i]);
     t.insert(t.end(), bench_peers, bench_peers + bench_npeers);
     return t;
 }

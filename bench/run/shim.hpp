@@ -47,7 +47,8 @@ struct Case {
     unsigned threads;
 };
 
-// rcbench's strategies, then the peers: the order of the report's columns.
+// rcbench's timed strategies (every one but the census flavour), then the
+// peers: the order of the report's columns.
 std::vector<const bench_strategy_t *> tables();
 // Every workload name, once, in the order the tables first name them.
 std::vector<std::string> workload_names();

@@ -63,6 +63,14 @@ static void figures(uint64_t *epoch, uint64_t *buffer_peak_bytes, uint64_t *max_
 #define FIGURES NULL
 #endif
 
+#ifdef RC_STRATEGY_CENSUS
+#define CENSUS true
+#define CENSUS_READ rc_census_read
+#else
+#define CENSUS false
+#define CENSUS_READ NULL
+#endif
+
 const bench_strategy_t bench_workloads = {
     .name = RC_STRATEGY_NAME,
     .header_bytes = (unsigned)sizeof(rc_obj_t),
@@ -76,6 +84,8 @@ const bench_strategy_t bench_workloads = {
     .figures_reset = FIGURES_RESET,
     .figures = FIGURES,
     .gc_tracked = tracked,
+    .census = CENSUS,                    /* never timed: rcbench --census only */
+    .census_read = CENSUS_READ,
     .families = { &bench_counting_family, &bench_tree_family, &bench_handoff_family, &bench_gc_family,
                   &bench_nqueens_family, &bench_binarytrees_family, &bench_deriv_family,
                   &bench_cfold_family, &bench_rbtree_family },
