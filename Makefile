@@ -9,7 +9,7 @@ WERROR ?= $(if $(filter true 1 yes,$(CI)),ON,OFF)
 TEST_PRESETS ?= release debug asan tsan clang arm64-lse arm64-llsc
 
 .SECONDARY:
-.PHONY: bench bench-alloc bench-programs bench-gc gate gate-baseline gate-trial test deps deps-arm64 build-% test-% clean
+.PHONY: bench bench-alloc bench-programs bench-gc census gate gate-baseline gate-trial test deps deps-arm64 build-% test-% clean
 
 # The suite: every workload x strategy x allocator, 1 thread and one per
 # core; the tidy CSV, the summary and the plots land in $(BENCH_OUT),
@@ -23,6 +23,14 @@ bench: deps build-release
 	./build/release/bench/rcbench --csv=$(BENCH_OUT)/rcbench.csv --summary=$(BENCH_OUT)/summary.txt \
 	    --benchmark_out=$(BENCH_JSON) --benchmark_out_format=json $(RCBENCH_FLAGS)
 	./tools/rcbench-plot $(BENCH_OUT)/rcbench.csv
+
+# The census (docs/census.md): every workload and program under the census
+# flavour, untimed, 1 and 2 threads; census.csv and census-smallint.csv
+# next to make bench's rcbench.csv. CENSUS_FLAGS adds flags (--quick).
+CENSUS_FLAGS ?=
+census: deps build-release
+	mkdir -p $(BENCH_OUT)
+	./build/release/bench/rcbench --census=$(BENCH_OUT)/census.csv $(CENSUS_FLAGS)
 
 # The regression gate (instruction counts of the single-thread kernels
 # against results/<arch>/icount-baseline.csv; CI runs it after the tests),

@@ -37,6 +37,7 @@
 extern "C" {
 #include "alloc/alloc.h"
 #include "bench/report/report.h"
+#include "bench/run/census.h"
 #include "bench/run/harness.h"
 #include "bench/run/machine.h"
 }
@@ -186,7 +187,13 @@ const char *const kUsage =
     "  --summary=FILE      write the closing summary to FILE too (atomically)\n"
     "  --quick             smoke run: a few short iterations per benchmark, one repetition\n"
     "  --list[=KIND]       print every benchmark name (or KIND: strategies, peers, workloads,\n"
-    "                      allocators, columns; one per line) and exit\n"
+    "                      allocators, columns, census-columns, census-smallint-columns;\n"
+    "                      one per line) and exit\n"
+    "  --census[=FILE]     no timing: every workload (or --workloads) under the census\n"
+    "                      flavour, at --threads (default 1,2), one iteration each, on the\n"
+    "                      arena; writes FILE (default census.csv) and FILE-smallint.csv\n"
+    "                      (docs/census.md; columns: --list=census-columns,\n"
+    "                      --list=census-smallint-columns)\n"
     "  --icount            no timing: one iteration of each single-thread benchmark with\n"
     "                      callgrind counting the kernel (tools/rcbench-icount runs it);\n"
     "                      without --workloads, the regression gate's kernels\n"
@@ -241,6 +248,7 @@ Options parse(int &argc, char **argv)
     std::vector<std::string> all_allocators = split(alloc_backend_names());
 
     int out = 1;
+    std::vector<std::string> timed_only;   // flags that mean nothing without timing
     bool threads_set = false, seed_set = false, reps_set = false, interleave_set = false, min_time_set = false;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i], flag = a, value;
@@ -269,10 +277,10 @@ Options parse(int &argc, char **argv)
         } else if (flag == "--list") {
             o.list = has_value ? value : "benchmarks";
             static const char *const kinds[] = { "benchmarks", "strategies", "peers", "workloads", "allocators",
-                                                 "columns" };
+                                                 "columns", "census-columns", "census-smallint-columns" };
             if (std::find(std::begin(kinds), std::end(kinds), o.list) == std::end(kinds))
-                usage_error(flag, "'" + o.list + "' is not benchmarks, strategies, peers, workloads, allocators "
-                                                 "or columns");
+                usage_error(flag, "'" + o.list + "' is not benchmarks, strategies, peers, workloads, allocators, "
+                                                 "columns, census-columns or census-smallint-columns");
         } else if (flag == "--no-isolate" && !has_value) {
             o.isolate = false;
         } else if (flag == "--timeout") {
@@ -292,9 +300,14 @@ Options parse(int &argc, char **argv)
                 usage_error(flag, "'" + v + "' is not a seed (a non-negative integer)");
             o.seed = (unsigned long)s;
             seed_set = true;
+        } else if (flag == "--census") {
+            if (has_value && value.empty())
+                usage_error(flag, "needs a file name after '='");
+            o.census = has_value ? value : "census.csv";
         } else if (flag == "--icount" && !has_value) {
             o.icount = true;
         } else if (flag == "--strategies") {
+            timed_only.push_back(flag);
             o.strategies = no_repeats(flag, split(need()));
             for (const auto &s : o.strategies)
                 if (s == "census" && bench_census_table() != nullptr)
@@ -340,10 +353,13 @@ Options parse(int &argc, char **argv)
             else
                 usage_error(flag, "'" + v + "' is not a size (default, paper)");
         } else if (flag == "--csv") {
+            timed_only.push_back(flag);
             o.csv = need();
         } else if (flag == "--summary") {
+            timed_only.push_back(flag);
             o.summary = need();
         } else if (flag == "--benchmark_out") {
+            timed_only.push_back(flag);
             o.json = need();             // given to Google Benchmark as a temp file, renamed at the end
         } else {
             // Google Benchmark's value checks print two lines; these are
@@ -414,6 +430,7 @@ Options parse(int &argc, char **argv)
                 usage_error(flag, "'" + value + "' is not ns, us, ms or s");
             if (flag == "--benchmark_out_format" && value != "json" && value != "console" && value != "csv")
                 usage_error(flag, "'" + value + "' is not json, console or csv");
+            timed_only.push_back(flag);
             argv[out++] = argv[i];       // Google Benchmark's (or unknown: it says so)
         }
     }
@@ -438,7 +455,30 @@ Options parse(int &argc, char **argv)
         o.workloads = all_workloads;
         o.workloads_default = true;
     }
-    if (!threads_set) {
+    if (!o.census.empty()) {
+        // The census runs its own flavour, untimed, on the arena.
+        if (!timed_only.empty())
+            usage_error(timed_only[0], "not with --census (it is never timed; it writes its own files)");
+        if (o.icount)
+            usage_error("--icount", "not with --census");
+        if (o.allocators != std::vector<std::string>{"arena"} && o.allocators != all_allocators)
+            usage_error("--allocators", "the census runs on the arena only");
+        if (!threads_set)
+            o.threads = {1, 2};
+        if (bench_census_table() == nullptr)
+            usage_error("--census", "this build has no census flavour (rc_add_strategy(census))");
+        size_t dot = o.census.size() >= 4 ? o.census.size() - 4 : std::string::npos;
+        o.census_smallint = (dot != std::string::npos && o.census.compare(dot, 4, ".csv") == 0
+                                 ? o.census.substr(0, dot) : o.census) + "-smallint.csv";
+        char cerr[512];
+        if (same_file(o.census, o.census_smallint))
+            usage_error("--census", "'" + o.census + "' is also its small-int file");
+        if (!report_check_path(o.census.c_str(), cerr, sizeof cerr))
+            path_error("--census", cerr);
+        if (!report_check_path(o.census_smallint.c_str(), cerr, sizeof cerr))
+            path_error("--census", cerr);
+    }
+    if (!threads_set && o.census.empty()) {
         unsigned cores = harness_cores() ? harness_cores() : 1;   // one thread per core
         o.threads.push_back(1);
         if (cores > 1)
@@ -549,11 +589,101 @@ int print_list(const Options &o, const std::vector<Case> &cases)
         out = split(alloc_backend_names());
     } else if (o.list == "columns") {
         out = split(report_columns());
+    } else if (o.list == "census-columns") {
+        out = split(report_census_columns());
+    } else if (o.list == "census-smallint-columns") {
+        out = split(report_census_smallint_columns());
     }
     for (const std::string &s : out)
         if (std::printf("%s\n", s.c_str()) < 0)
             break;
     return finish_stdout();
+}
+
+// Why workload w cannot run on t threads (bench_threads_fit said no).
+std::string threads_refused(const bench_workload_t *w, unsigned t)
+{
+    char why[160];
+    if (t < w->min_threads)
+        std::snprintf(why, sizeof why, "refuses %u thread(s): needs at least %u", t, w->min_threads);
+    else if (w->thread_step && t % w->thread_step)
+        std::snprintf(why, sizeof why, "refuses %u thread(s): needs a multiple of %u", t, w->thread_step);
+    else
+        std::snprintf(why, sizeof why, "refuses %u thread(s): runs on at most %u", t, w->max_threads);
+    return why;
+}
+
+// rcbench --census: every selected workload at every thread count under
+// the census flavour, in this process, one after another (bench/run/
+// census.c), then census.csv and census-smallint.csv staged and renamed
+// together. A workload the census cannot run (a peer's only, a thread
+// count it refuses) is a skipped row with the reason; a run that fails is
+// an error row (exit 1).
+int run_census(const Options &o)
+{
+    const bench_strategy_t *cs = bench_census_table();
+    for (int sig : terminating_signals())
+        std::signal(sig, remove_tmp_and_die);
+    std::signal(SIGXFSZ, SIG_IGN);
+    std::at_quick_exit(remove_tmp_at_quick_exit);
+    std::printf("rcbench --census %s on %s, untimed, one iteration per run%s, arena\n", machine_revision(),
+                machine_arch(), o.quick ? " (--quick sizes)" : "");
+    std::printf("%-20s %7s %10s %12s %8s %8s %8s %8s\n", "workload", "threads", "objects", "rc_ops", "private%",
+                "on_priv%", "immortal%", "bits<=3%");
+    for (const std::string &wname : workload_names()) {
+        if (!wanted(o, wname))
+            continue;
+        for (unsigned t : o.threads) {
+            report_census_row_t row;
+            std::memset(&row, 0, sizeof row);
+            std::snprintf(row.workload, sizeof row.workload, "%s", wname.c_str());
+            row.threads = t;
+            const bench_workload_t *w = bench_workload_find(cs, wname.c_str());
+            if (w == nullptr) {
+                std::string peers;
+                for (const bench_strategy_t *p : tables())
+                    if (p->peer && bench_workload_find(p, wname.c_str()))
+                        peers += (peers.empty() ? "" : ", ") + std::string(p->name);
+                row.skipped = true;
+                std::snprintf(row.reason, sizeof row.reason, "no rcbench objects: a peer's workload only (%s)",
+                              peers.c_str());
+            } else if (!bench_threads_fit(w, t)) {
+                row.skipped = true;
+                std::snprintf(row.reason, sizeof row.reason, "%s", threads_refused(w, t).c_str());
+            } else {
+                census_run(cs, w, t, &o.params, &row);
+            }
+            report_census_add(&row);
+            if (row.reason[0]) {
+                std::printf("%-20s %7u %s: %s\n", row.workload, t, row.skipped ? "skipped" : "ERROR", row.reason);
+            } else {
+                uint64_t ops = row.immortal_ops + row.owner_ops + row.other_ops, fit3 = 0;
+                for (int k = 0; k < 3; k++)
+                    fit3 += row.bits[k];
+                auto share = [](uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (double)b : NAN; };
+                std::printf("%-20s %7u %10llu %12llu %8.2f %8.2f %8.2f %8.2f\n", row.workload, t,
+                            (unsigned long long)row.objects, (unsigned long long)ops,
+                            share(row.private_objects, row.objects), share(row.private_ops, ops),
+                            share(row.immortal_ops, ops), share(fit3, row.objects));
+            }
+            std::fflush(stdout);
+        }
+    }
+    char err[512];
+    if (!report_stage_census(o.census.c_str(), o.census_smallint.c_str(), err, sizeof err)) {
+        std::fprintf(stderr, "rcbench: --census: %s\n", err);
+        remove_tmp();
+        return 3;
+    }
+    if (!report_commit(err, sizeof err)) {
+        std::fprintf(stderr, "rcbench: %s\n", err);
+        return 3;
+    }
+    std::printf("\nrcbench: census: %s, %s\n", o.census.c_str(), o.census_smallint.c_str());
+    int status = finish_stdout();
+    if (status != 0)
+        return status;
+    return report_census_errors() ? 1 : 0;
 }
 
 }  // namespace
@@ -562,6 +692,8 @@ int main(int argc, char **argv)
 {
     std::set_new_handler(out_of_memory);
     Options o = parse(argc, argv);
+    if (!o.census.empty() && o.list.empty())
+        return run_census(o);
     std::vector<Case> cases = select_cases(o);
     std::vector<const char *> order;
     for (const Case &c : cases)

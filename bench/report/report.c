@@ -671,3 +671,114 @@ void report_summary(FILE *out)
                        rows[i].threads, rows[i].error);
     }
 }
+
+/* ---- the census --------------------------------------------------------- */
+
+static report_census_row_t *census_rows;
+static unsigned ncensus, capcensus;
+
+/* The columns, bits_1 .. bits_N generated once (the driver's thread). */
+const char *report_census_columns(void)
+{
+    static char cols[1024];
+    if (cols[0] == '\0') {
+        size_t n = (size_t)snprintf(cols, sizeof cols,
+                                    "workload,threads,workload_ops,objects,rc_ops,ops_per_object,"
+                                    "private_objects_pct,ops_on_private_pct,immortal_ops_pct,owner_ops_pct,"
+                                    "other_ops_pct,shared_objects,max_bits");
+        for (int k = 1; k <= REPORT_CENSUS_BIT_COLUMNS; k++)
+            n += (size_t)snprintf(cols + n, sizeof cols - n, ",bits_%d", k);
+        snprintf(cols + n, sizeof cols - n, ",status,reason");
+    }
+    return cols;
+}
+
+const char *report_census_smallint_columns(void) { return "workload,threads,value,refs"; }
+
+void report_census_add(const report_census_row_t *row)
+{
+    if (ncensus == capcensus) {
+        unsigned cap = capcensus ? capcensus * 2 : 64;
+        report_census_row_t *r = realloc(census_rows, cap * sizeof *r);
+        if (r == NULL) {
+            fprintf(stderr, "rcbench: out of memory for the census\n");
+            exit(3);
+        }
+        census_rows = r;
+        capcensus = cap;
+    }
+    census_rows[ncensus++] = *row;
+}
+
+unsigned report_census_errors(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < ncensus; i++)
+        n += !census_rows[i].skipped && census_rows[i].reason[0] != '\0';
+    return n;
+}
+
+static bool census_ok(const report_census_row_t *r) { return !r->skipped && r->reason[0] == '\0'; }
+
+/* 100 * part / whole, or an empty cell when whole is 0. */
+static void pct(FILE *f, uint64_t part, uint64_t whole, bool ok)
+{
+    num(f, whole ? 100.0 * (double)part / (double)whole : NAN, 4, ok && whole);
+}
+
+static void census_row(FILE *f, const report_census_row_t *r)
+{
+    bool ok = census_ok(r);
+    uint64_t rc_ops = r->immortal_ops + r->owner_ops + r->other_ops;
+    unsigned max_bits = 0;
+    for (unsigned k = 1; k <= REPORT_CENSUS_BITS; k++)
+        if (r->bits[k - 1])
+            max_bits = k;
+    field(f, r->workload, false);
+    fprintf(f, "%u,", r->threads);
+    num(f, (double)r->workload_ops, 0, ok);
+    num(f, (double)r->objects, 0, ok);
+    num(f, (double)rc_ops, 0, ok);
+    num(f, r->objects ? (double)r->object_ops / (double)r->objects : NAN, 4, ok && r->objects);
+    pct(f, r->private_objects, r->objects, ok);
+    pct(f, r->private_ops, rc_ops, ok);
+    pct(f, r->immortal_ops, rc_ops, ok);
+    pct(f, r->owner_ops, rc_ops, ok);
+    pct(f, r->other_ops, rc_ops, ok);
+    num(f, (double)(r->objects - r->private_objects), 0, ok);
+    num(f, (double)max_bits, 0, ok && r->objects);
+    uint64_t fit = 0;
+    for (unsigned k = 1; k <= REPORT_CENSUS_BIT_COLUMNS; k++) {
+        fit += r->bits[k - 1];
+        pct(f, fit, r->objects, ok);
+    }
+    field(f, r->skipped ? "skipped" : ok ? "ok" : "error", false);
+    field(f, r->reason, true);
+}
+
+static void census_body(FILE *f)
+{
+    fprintf(f, "%s\n", report_census_columns());
+    for (unsigned i = 0; i < ncensus; i++)
+        census_row(f, &census_rows[i]);
+}
+
+static void census_smallint_body(FILE *f)
+{
+    fprintf(f, "%s\n", report_census_smallint_columns());
+    for (unsigned i = 0; i < ncensus; i++) {
+        const report_census_row_t *r = &census_rows[i];
+        if (!census_ok(r))
+            continue;
+        for (int v = 0; v < REPORT_CENSUS_VALUES; v++) {
+            field(f, r->workload, false);
+            fprintf(f, "%u,%d,%llu\n", r->threads, REPORT_CENSUS_VALUE_MIN + v,
+                    (unsigned long long)r->small_int_refs[v]);
+        }
+    }
+}
+
+bool report_stage_census(const char *path, const char *smallint_path, char *err, size_t errlen)
+{
+    return stage(path, census_body, err, errlen) && stage(smallint_path, census_smallint_body, err, errlen);
+}

@@ -69,6 +69,35 @@ void report_summary(FILE *out);
 /* Rows that are errors. */
 unsigned report_errors(void);
 
+/* ---- the census (rcbench --census; docs/census.md) ----------------------
+ * One row per (workload, threads): what the census flavour recorded over
+ * one run, as raw counts; the writer derives the shares. The small ints'
+ * range is base/config.h's (bench/run/census.c checks it). */
+#define REPORT_CENSUS_VALUE_MIN (-5)
+#define REPORT_CENSUS_VALUES    262
+#define REPORT_CENSUS_BITS      64
+#define REPORT_CENSUS_BIT_COLUMNS 32    /* bits_1 .. bits_32 in census.csv (max_bits says when more were needed) */
+typedef struct report_census_row {
+    char workload[48];
+    unsigned threads;
+    uint64_t workload_ops;               /* the workload's operations, all threads */
+    uint64_t immortal_ops, owner_ops, other_ops;
+    uint64_t objects, private_objects, object_ops, private_ops;
+    uint64_t bits[REPORT_CENSUS_BITS];   /* objects whose largest count needed k bits: [k - 1] */
+    uint64_t small_int_refs[REPORT_CENSUS_VALUES];
+    bool skipped;                        /* cannot run under the census: reason says why; not a failure */
+    char reason[200];                    /* skipped: why; else "" or why the run failed (an error) */
+} report_census_row_t;
+/* census.csv's and census-smallint.csv's columns, comma-separated (the one
+ * place each is written; --list=census-columns, census-smallint-columns). */
+const char *report_census_columns(void);
+const char *report_census_smallint_columns(void);
+void report_census_add(const report_census_row_t *row);   /* rows are written in the order added */
+unsigned report_census_errors(void);                      /* failed rows (not skipped ones) */
+/* Stages census.csv at PATH and census-smallint.csv at SMALLINT_PATH for
+ * report_commit, as report_stage_csv does. */
+bool report_stage_census(const char *path, const char *smallint_path, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

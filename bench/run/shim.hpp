@@ -38,6 +38,7 @@ struct Options {
     bool warmup_set = false;             // --benchmark_min_warmup_time given (else isolated: min_time)
     double timeout_s = 300;              // --timeout: a worker's time limit per repetition
     unsigned long seed = 0;              // --seed: the interleaving's order (0: from the clock)
+    std::string census, census_smallint; // --census[=FILE]: the census files ("" without --census)
 };
 
 struct Case {
