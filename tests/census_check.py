@@ -10,10 +10,13 @@ Usage: census_check.py RCBENCH CENSUS_CSV SMALLINT_CSV
   and 2: status ok, or skipped with a reason (a peer's workload, a thread
   count it refuses); no error rows;
 - an ok row's shares are in [0, 100]; immortal + owner + other ops are
-  100%; the cumulative bits_k never fall and reach 100 by max_bits;
+  100%; the cumulative bits_k never fall and reach 100 by max_bits; the
+  cumulative ops_le_N never fall, and once one is 100 ops_per_object is
+  at most N;
   shared_objects <= objects;
 - known facts of the workloads: tl_incdec at 1 thread is 100% private
-  (objects and ops); shared_read at 2 threads has shared objects;
+  (objects and ops); shared_read at 2 threads has shared objects; every
+  binarytrees node takes one operation (ops_le_1 is 100);
   smallint's immortal share is over 50%; handoff at 1 thread and
   alloc_pairs are skipped;
 - census-smallint.csv has values -5..256 for every ok row, and smallint's
@@ -54,6 +57,8 @@ def main():
                 documented.update(c.strip() for c in cells[1].split(","))
     if "bits_1 .. bits_32" in documented:       # one line of the table for the 32 columns
         documented.update(f"bits_{k}" for k in range(1, 33))
+    if "ops_le_1 .. ops_le_1048575" in documented:
+        documented.update(f"ops_le_{2 ** k - 1}" for k in range(1, 21))
     missing = set(schema + small_schema) - documented
     if missing:
         fail(f"docs/census.md does not document the column(s) {sorted(missing)}")
@@ -77,7 +82,7 @@ def main():
                 continue
             if r["status"] != "ok" or r["reason"]:
                 fail(f"{w}/{t}: status {r['status']}: {r['reason']}")
-            pcts = {k: float(r[k]) for k in schema if k.endswith("_pct") or k.startswith("bits_") if r[k] != ""}
+            pcts = {k: float(r[k]) for k in schema if k.endswith("_pct") or k.startswith(("bits_", "ops_le_")) if r[k] != ""}
             for k, v in pcts.items():
                 if not 0 <= v <= 100:
                     fail(f"{w}/{t}: {k} = {v} is not a share")
@@ -95,12 +100,20 @@ def main():
                 mb = int(r["max_bits"])
                 if (mb <= 32 and bits[mb - 1] != 100) or (1 < mb <= 33 and bits[mb - 2] >= 100):
                     fail(f"{w}/{t}: max_bits {mb} does not match bits_k {bits}")
+                within = [(2 ** k - 1, float(r[f"ops_le_{2 ** k - 1}"])) for k in range(1, 21)]
+                if any(b[1] < a[1] for a, b in zip(within, within[1:])):
+                    fail(f"{w}/{t}: ops_le_N falls: {within}")
+                bound = next((n for n, share in within if share == 100), None)
+                if bound is not None and float(r["ops_per_object"]) > bound:
+                    fail(f"{w}/{t}: ops_per_object {r['ops_per_object']} over ops_le_{bound} = 100%")
 
     def row(w, t):
         return by[(w, t)]
     tl = row("tl_incdec", "1")
     if float(tl["private_objects_pct"]) != 100 or float(tl["ops_on_private_pct"]) != 100:
         fail(f"tl_incdec at 1 thread is not 100% private: {tl}")
+    if float(row("binarytrees", "1")["ops_le_1"]) != 100:
+        fail(f"binarytrees' nodes do not all take one operation: {row('binarytrees', '1')}")
     if int(row("shared_read", "2")["shared_objects"]) <= 0:
         fail("shared_read at 2 threads has no shared object")
     if float(row("smallint", "1")["immortal_ops_pct"]) <= 50:

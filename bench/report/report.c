@@ -688,6 +688,8 @@ const char *report_census_columns(void)
                                     "other_ops_pct,shared_objects,max_bits");
         for (int k = 1; k <= REPORT_CENSUS_BIT_COLUMNS; k++)
             n += (size_t)snprintf(cols + n, sizeof cols - n, ",bits_%d", k);
+        for (int k = 1; k <= REPORT_CENSUS_OPS_COLUMNS; k++)
+            n += (size_t)snprintf(cols + n, sizeof cols - n, ",ops_le_%lu", (1ul << k) - 1);
         snprintf(cols + n, sizeof cols - n, ",status,reason");
     }
     return cols;
@@ -751,6 +753,11 @@ static void census_row(FILE *f, const report_census_row_t *r)
     for (unsigned k = 1; k <= REPORT_CENSUS_BIT_COLUMNS; k++) {
         fit += r->bits[k - 1];
         pct(f, fit, r->objects, ok);
+    }
+    uint64_t within = r->ops_log2[0];   /* objects with no operation */
+    for (unsigned k = 1; k <= REPORT_CENSUS_OPS_COLUMNS; k++) {
+        within += r->ops_log2[k];
+        pct(f, within, r->objects, ok);
     }
     field(f, r->skipped ? "skipped" : ok ? "ok" : "error", false);
     field(f, r->reason, true);

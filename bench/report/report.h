@@ -77,6 +77,8 @@ unsigned report_errors(void);
 #define REPORT_CENSUS_VALUES    262
 #define REPORT_CENSUS_BITS      64
 #define REPORT_CENSUS_BIT_COLUMNS 32    /* bits_1 .. bits_32 in census.csv (max_bits says when more were needed) */
+#define REPORT_CENSUS_OPS_BUCKETS 65    /* ops_log2[0]: 0 ops; [k]: 2^(k-1) .. 2^k - 1 ops */
+#define REPORT_CENSUS_OPS_COLUMNS 20    /* ops_le_1, ops_le_3, .. ops_le_1048575 (2^k - 1, k = 1..20) */
 typedef struct report_census_row {
     char workload[48];
     unsigned threads;
@@ -84,6 +86,7 @@ typedef struct report_census_row {
     uint64_t immortal_ops, owner_ops, other_ops;
     uint64_t objects, private_objects, object_ops, private_ops;
     uint64_t bits[REPORT_CENSUS_BITS];   /* objects whose largest count needed k bits: [k - 1] */
+    uint64_t ops_log2[REPORT_CENSUS_OPS_BUCKETS];   /* objects by their RC operations, log2 buckets */
     uint64_t small_int_refs[REPORT_CENSUS_VALUES];
     bool skipped;                        /* cannot run under the census: reason says why; not a failure */
     char reason[200];                    /* skipped: why; else "" or why the run failed (an error) */

@@ -20,6 +20,7 @@
 _Static_assert(REPORT_CENSUS_VALUE_MIN == RC_SMALL_INT_MIN && REPORT_CENSUS_VALUES == RC_CENSUS_SMALL_INTS,
                "the census report's small ints are base/config.h's");
 _Static_assert(REPORT_CENSUS_BITS == RC_CENSUS_BITS, "the census report's bits are rc.h's");
+_Static_assert(REPORT_CENSUS_OPS_BUCKETS == RC_CENSUS_OPS_BUCKETS, "the census report's op buckets are rc.h's");
 _Static_assert(sizeof(((harness_figures_t *)0)->error) == sizeof(((report_census_row_t *)0)->reason),
                "a run's error is copied whole into the row's reason");
 
@@ -56,6 +57,7 @@ void census_run(const bench_strategy_t *s, const bench_workload_t *w, unsigned t
     row->object_ops = now.object_ops;
     row->private_ops = now.private_ops;
     memcpy(row->bits, now.max_bits, sizeof row->bits);
+    memcpy(row->ops_log2, now.ops_log2, sizeof row->ops_log2);
     memcpy(row->small_int_refs, now.small_int_refs, sizeof row->small_int_refs);
     /* Every object died (the leak check passed), so each op on a mortal
      * object is in exactly one dead object's record. */
