@@ -26,11 +26,15 @@ bench: deps build-release
 
 # The census (docs/census.md): every workload and program under the census
 # flavour, untimed, 1 and 2 threads; census.csv and census-smallint.csv
-# next to make bench's rcbench.csv. CENSUS_FLAGS adds flags (--quick).
+# next to make bench's rcbench.csv, and census-smallint.png: the workloads'
+# small-int references beside CPython's census (results/census/).
+# CENSUS_FLAGS adds flags (--quick).
 CENSUS_FLAGS ?=
 census: deps build-release
 	mkdir -p $(BENCH_OUT)
 	./build/release/bench/rcbench --census=$(BENCH_OUT)/census.csv $(CENSUS_FLAGS)
+	./tools/rcbench-census-plot results/census/cpython-smallint.csv \
+	    --rcbench $(BENCH_OUT)/census-smallint.csv --out $(BENCH_OUT)/census-smallint.png
 
 # The regression gate (instruction counts of the single-thread kernels
 # against results/<arch>/icount-baseline.csv; CI runs it after the tests),
