@@ -83,18 +83,25 @@ static void sort_rows(void)
     qsort(rows, nrows, sizeof *rows, cmp_row);
 }
 
+/* Room for one more element in a growing array of *cap elements of
+ * `size` bytes (doubling from `first`); out of memory is exit 3. */
+static void *grow(void *array, unsigned n, unsigned *cap, unsigned first, size_t size, const char *what)
+{
+    if (n < *cap)
+        return array;
+    unsigned c = *cap ? *cap * 2 : first;
+    void *p = realloc(array, c * size);
+    if (p == NULL) {
+        fprintf(stderr, "rcbench: out of memory for the %s\n", what);
+        exit(3);
+    }
+    *cap = c;
+    return p;
+}
+
 void report_add(const report_row_t *row)
 {
-    if (nrows == caprows) {
-        unsigned cap = caprows ? caprows * 2 : 256;
-        report_row_t *r = realloc(rows, cap * sizeof *r);
-        if (r == NULL) {
-            fprintf(stderr, "rcbench: out of memory for the report\n");
-            exit(1);
-        }
-        rows = r;
-        caprows = cap;
-    }
+    rows = grow(rows, nrows, &caprows, 256, sizeof *rows, "report");
     rows[nrows] = *row;
     rows[nrows].order = order_of(row);
     nrows++;
@@ -699,16 +706,7 @@ const char *report_census_smallint_columns(void) { return "workload,threads,valu
 
 void report_census_add(const report_census_row_t *row)
 {
-    if (ncensus == capcensus) {
-        unsigned cap = capcensus ? capcensus * 2 : 64;
-        report_census_row_t *r = realloc(census_rows, cap * sizeof *r);
-        if (r == NULL) {
-            fprintf(stderr, "rcbench: out of memory for the census\n");
-            exit(3);
-        }
-        census_rows = r;
-        capcensus = cap;
-    }
+    census_rows = grow(census_rows, ncensus, &capcensus, 64, sizeof *census_rows, "census");
     census_rows[ncensus++] = *row;
 }
 
