@@ -28,6 +28,8 @@ import os
 import subprocess
 import sys
 
+import doc_columns
+
 DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "census.md")
 
 
@@ -49,12 +51,7 @@ def main():
     schema = rcbench_list("census-columns")
     small_schema = rcbench_list("census-smallint-columns")
     workloads = rcbench_list("workloads")
-    with open(DOC) as f:
-        documented = set()
-        for line in f:
-            cells = line.split("|")
-            if len(cells) > 3:
-                documented.update(c.strip() for c in cells[1].split(","))
+    documented = doc_columns.documented(DOC)
     if "bits_1 .. bits_32" in documented:       # one line of the table for the 32 columns
         documented.update(f"bits_{k}" for k in range(1, 33))
     if "ops_le_1 .. ops_le_1048575" in documented:

@@ -23,6 +23,8 @@ import re
 import subprocess
 import sys
 
+import doc_columns
+
 COMPARE = "/usr/share/benchmark/compare.py"
 METHOD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "method.md")
 
@@ -48,12 +50,7 @@ def main():
     schema, peers = rcbench_list("--list=columns"), set(rcbench_list("--list=peers"))
     if len(schema) < 10 or not peers:
         fail(f"--list=columns {schema} or --list=peers {peers} is too short")
-    with open(METHOD) as f:
-        documented = set()
-        for line in f:
-            cells = line.split("|")
-            if len(cells) > 3:
-                documented.update(c.strip() for c in cells[1].split(","))
+    documented = doc_columns.documented(METHOD)
     if set(schema) - documented:
         fail(f"docs/method.md does not document the column(s) {sorted(set(schema) - documented)}")
     with open(csv_path, newline="") as f:
