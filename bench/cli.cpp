@@ -202,6 +202,9 @@ const char *const kUsage =
     "  --timeout=SECONDS   a worker's time limit per repetition (default 300); over it, the\n"
     "                      worker is killed and the repetition is an error row\n"
     "  --seed=N            the random interleaving's seed (default: from the clock; printed)\n"
+    "  --benchmark_format=console  Google Benchmark's full line per repetition, with every\n"
+    "                      counter (default: one short line per benchmark: median time per\n"
+    "                      op, +- half the range over repetitions, N/M done, time left)\n"
     "  --help              this text\n"
     "Defaults: --benchmark_min_time=0.05 --benchmark_repetitions=3 (9 for gc_pause_*)\n"
     "--benchmark_enable_random_interleaving=true (all overridable).\n"
@@ -775,7 +778,10 @@ int main(int argc, char **argv)
                     cases.size(), workers, o.repetitions, o.interleave ? ", in random order" : "", o.seed);
     }
     std::fflush(stdout);
-    Reporter reporter(o);
+    size_t total_reps = 0;
+    for (const Case &c : cases)
+        total_reps += case_repetitions(c, o);
+    Reporter reporter(o, cases.size(), total_reps);
     std::ofstream json_out;
     if (!o.json.empty()) {
         json_out.open(json_tmp, std::ios::out | std::ios::trunc);

@@ -1,7 +1,9 @@
 // bench/run/shim.cpp — the Google Benchmark glue (bench/run/shim.hpp): a
 // case registered as a benchmark named workload/strategy/allocator/
 // threads:N whose body drives bench/run/harness.c (C), and the reporter
-// that turns each finished run into a row of the tidy CSV (bench/report/).
+// that turns each finished run into a row of the tidy CSV (bench/report/)
+// and prints a short line per finished benchmark (Google Benchmark's own
+// lines, every counter, under --benchmark_format=console).
 // Timing: the benchmark's own thread is worker 0 of the run, so Google
 // Benchmark's timer spans exactly the iterations (every thread's chunk);
 // setup, calibration, teardown and the leak check sit outside the loop.
@@ -17,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <string>
 
 #include <unistd.h>
 
@@ -183,29 +186,124 @@ void Tee::Finalize()
         file_.Finalize();
 }
 
-Reporter::Reporter(const Options &o)
+Reporter::Reporter(const Options &o, size_t benchmarks, size_t repetitions)
+    : benchmarks_(benchmarks), repetitions_(repetitions)
 {
     bool color = o.color == "true" || o.color == "yes" || o.color == "1" ||
                  (o.color == "auto" && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr);
     if (o.format == "json")
         inner_.reset(new benchmark::JSONReporter);
-    else
+    else if (o.format == "console")
         inner_.reset(new benchmark::ConsoleReporter(
             (benchmark::ConsoleReporter::OutputOptions)((color ? benchmark::ConsoleReporter::OO_Color : 0) |
                                                         (o.tabular ? benchmark::ConsoleReporter::OO_Tabular : 0))));
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    start_s_ = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-bool Reporter::ReportContext(const Context &context) { return inner_->ReportContext(context); }
+bool Reporter::ReportContext(const Context &context) { return inner_ ? inner_->ReportContext(context) : true; }
 
 void Reporter::ReportRuns(const std::vector<Run> &runs)
 {
-    inner_->ReportRuns(runs);
+    if (inner_)
+        inner_->ReportRuns(runs);
     for (const Run &r : runs)
-        if (r.run_type == Run::RT_Iteration)
+        if (r.run_type == Run::RT_Iteration) {
             add(r);
+            progress(r);
+        }
 }
 
-void Reporter::Finalize() { inner_->Finalize(); }
+void Reporter::Finalize()
+{
+    if (inner_)
+        inner_->Finalize();
+}
+
+double run_ns_per_op(const benchmark::BenchmarkReporter::Run &r)
+{
+    double ops = counter(r, "ops_per_iter") * (double)r.iterations;
+    return r.error_occurred || !(ops > 0) ? NAN : r.real_accumulated_time * 1e9 / ops;
+}
+
+std::string human_ns(double ns)
+{
+    static const struct { double scale; const char *unit; } units[] = {
+        { 1e9, "s" }, { 1e6, "ms" }, { 1e3, "us" }, { 1, "ns" } };
+    char buf[32];
+    if (!std::isfinite(ns))
+        return "-";
+    for (const auto &u : units)
+        if (ns >= u.scale * 0.9995 || u.scale == 1) {
+            double v = ns / u.scale;
+            std::snprintf(buf, sizeof buf, "%.*f %s", v >= 99.95 ? 0 : v >= 9.995 ? 1 : v >= 0.9995 ? 2 : 3, v, u.unit);
+            break;
+        }
+    return buf;
+}
+
+// One line once a benchmark's last repetition is in: its median time per
+// op, the spread (half the range over the median, +-), how many of the
+// benchmarks are done, and the time left at the pace so far (per
+// repetition). Repetitions arrive one at a time (isolated, interleaved)
+// or together (in-process).
+void Reporter::progress(const Run &r)
+{
+    done_reps_++;
+    const std::string &name = r.run_name.function_name;
+    auto it = std::find_if(pending_.begin(), pending_.end(), [&](const auto &p) { return p.first == name; });
+    if (it == pending_.end()) {
+        pending_.push_back({ name, {} });
+        it = pending_.end() - 1;
+    }
+    it->second.push_back(r);
+    if ((int64_t)it->second.size() < std::max<int64_t>(r.repetitions, 1))
+        return;
+    std::vector<Run> reps = std::move(it->second);
+    pending_.erase(it);
+    done_benchmarks_++;
+    if (inner_)
+        return;
+    std::vector<double> ns;
+    std::string error;
+    for (const Run &x : reps) {
+        double v = run_ns_per_op(x);
+        if (std::isfinite(v))
+            ns.push_back(v);
+        else if (error.empty())
+            error = x.error_message.empty() ? "error" : x.error_message;
+    }
+    std::sort(ns.begin(), ns.end());
+    char head[32], figures[96], left[48] = "";
+    int w = std::snprintf(nullptr, 0, "%zu", benchmarks_);
+    std::snprintf(head, sizeof head, "[%*zu/%zu]", w, done_benchmarks_, benchmarks_);
+    if (ns.empty()) {
+        std::snprintf(figures, sizeof figures, "ERROR");
+    } else {
+        size_t n = ns.size();
+        double med = n % 2 ? ns[n / 2] : (ns[n / 2 - 1] + ns[n / 2]) / 2;
+        char spread[32] = "";
+        if (n > 1)
+            std::snprintf(spread, sizeof spread, " +-%.1f%%", med > 0 ? 50.0 * (ns[n - 1] - ns[0]) / med : 0.0);
+        std::snprintf(figures, sizeof figures, "%10s/op%-9s", human_ns(med).c_str(), spread);
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double elapsed = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - start_s_;
+    if (done_benchmarks_ < benchmarks_ && done_reps_ > 0 && repetitions_ > done_reps_) {
+        double s = elapsed / (double)done_reps_ * (double)(repetitions_ - done_reps_);
+        if (s >= 3600)
+            std::snprintf(left, sizeof left, "  %.0fh%02.0fm left", std::floor(s / 3600), std::floor(std::fmod(s, 3600) / 60));
+        else if (s >= 60)
+            std::snprintf(left, sizeof left, "  %.0fm%02.0fs left", std::floor(s / 60), std::floor(std::fmod(s, 60)));
+        else
+            std::snprintf(left, sizeof left, "  %.0fs left", std::ceil(s));
+    }
+    std::printf("%s %-44s %s%s%s%s\n", head, name.c_str(), figures, left, error.empty() ? "" : "  ",
+                error.c_str());
+    std::fflush(stdout);
+}
 
 void Reporter::add(const Run &r)
 {
@@ -240,9 +338,7 @@ void Reporter::add(const Run &r)
         report_add(&row);
         return;
     }
-    double per_thread = counter(r, "ops_per_iter");
-    double ops = per_thread * (double)r.iterations;
-    row.ns_per_op = ops > 0 ? r.real_accumulated_time * 1e9 / ops : NAN;
+    row.ns_per_op = run_ns_per_op(r);
     row.ops_per_sec = r.real_accumulated_time > 0
                           ? counter(r, "ops_per_iter_all") * (double)r.iterations / r.real_accumulated_time
                           : NAN;

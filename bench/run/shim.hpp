@@ -25,7 +25,7 @@ struct Options {
     bool workloads_default = false;      // no --workloads: every workload
     std::vector<unsigned> threads;
     std::string csv, json, summary;
-    std::string format = "console", color = "auto", filter;
+    std::string format, color = "auto", filter;   // format "": rcbench's short lines (--benchmark_format=console: Google Benchmark's)
     bool tabular = true;
     bool quick = false, icount = false;
     std::string list;                    // "" (no --list), "benchmarks", or one of list_kinds()
@@ -79,20 +79,33 @@ class Tee : public benchmark::BenchmarkReporter {
     std::ostream *json_;
 };
 
-// Google Benchmark's display reporter (console or json, as
-// --benchmark_format says), plus a CSV row per finished run (not the
-// aggregates).
+// The display: by default one short line per benchmark once its last
+// repetition finished (its name, the median time per op, the spread over
+// the repetitions, N of M, the time left); --benchmark_format=console or
+// json selects Google Benchmark's own reporter (every counter). Plus a
+// CSV row per finished run (not the aggregates).
 class Reporter : public benchmark::BenchmarkReporter {
   public:
-    explicit Reporter(const Options &o);
+    // benchmarks: how many the run has; repetitions: theirs, all told.
+    Reporter(const Options &o, size_t benchmarks, size_t repetitions);
     bool ReportContext(const Context &context) override;
     void ReportRuns(const std::vector<Run> &runs) override;
     void Finalize() override;
 
   private:
-    std::unique_ptr<benchmark::BenchmarkReporter> inner_;
+    std::unique_ptr<benchmark::BenchmarkReporter> inner_;   // null: the short lines
+    size_t benchmarks_, repetitions_, done_benchmarks_ = 0, done_reps_ = 0;
+    double start_s_ = 0;
+    std::vector<std::pair<std::string, std::vector<Run>>> pending_;   // benchmarks not yet complete
     void add(const Run &r);
+    void progress(const Run &r);
 };
+
+// A run's time per op in ns (over every thread's operations: the CSV's
+// ns_per_op), or NAN when it has none.
+double run_ns_per_op(const benchmark::BenchmarkReporter::Run &r);
+// A time in ns with three significant digits and its unit (ns, us, ms, s).
+std::string human_ns(double ns);
 
 // --icount: each single-thread case once, its kernel counted by callgrind.
 int icount(const std::vector<Case> &cases, const Options &o);
