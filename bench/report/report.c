@@ -10,15 +10,21 @@
  * the temporary files from a signal handler or at quick_exit). An error
  * row has its names and no numbers.
  *
- * The summary: per workload, the median ns per op of each strategy over
- * its repetitions, as a ratio to atomic's, for each allocator and thread
- * count. Multi-thread runs are grouped by placement: "near" when the
- * round trip between the first two threads measured at the start of the
- * repetition was under 150 ns, "far" otherwise (this machine's host moves
- * its vCPUs between ~50 and ~335 ns apart); a cell with a repetition whose
- * overlap was under 0.9 (the threads did not run together) is marked '!'.
- * Peers' columns are marked '*'; then, per workload with peers, each
- * strategy on the arena against each peer (versus_peers).
+ * The summary opens with who wins where: per workload and thread count,
+ * the fastest strategy (ours on the arena), its median time in the
+ * workload's unit, and the runner-up's, atomic's and the best peer's time
+ * over it. Then per workload, in its unit (per op; per collection for
+ * gc_pause_*; per run for a program; ns, us, ms or s, whichever keeps the
+ * figures to 3-4 digits), atomic's median and every other strategy as a
+ * ratio to it, three significant digits, for each allocator and thread
+ * count. Multi-thread lines are split by placement only when the run saw
+ * both: "near" when the round trip between the first two threads
+ * measured at the start of the repetition was under 150 ns, "far"
+ * otherwise (this machine's host moves its vCPUs between ~50 and ~335 ns
+ * apart); a cell with a repetition whose overlap was under 0.9 (the
+ * threads did not run together) is marked '!'. Peers' columns are marked
+ * '*'; then, per workload with peers, each strategy on the arena against
+ * each peer (versus_peers; gc_pause per tracked container).
  * Threading: the shim's thread only; report_discard also from a signal
  * handler of that process (the staged list only grows, each entry written
  * whole before the count that publishes it).
@@ -382,6 +388,66 @@ static double tracked(const char *w, const char *s, const char *a, unsigned t)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* v with three significant digits and no exponent ("1.23", "12.3",
+ * "123", "1234"); "-" when not a number. */
+static const char *sig3(char *buf, size_t n, double v)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, n, "-");
+        return buf;
+    }
+    double a = fabs(v);
+    int d = a >= 99.95 ? 0 : a >= 9.995 ? 1 : a >= 0.9995 ? 2 : a >= 0.09995 ? 3 : 4;
+    snprintf(buf, n, "%.*f", d, v);
+    return buf;
+}
+
+/* A ratio to three significant digits, "1.23x". */
+static const char *ratio3(char *buf, size_t n, double v)
+{
+    char b[32];
+    snprintf(buf, n, isfinite(v) ? "%sx" : "%s", sig3(b, sizeof b, v));
+    return buf;
+}
+
+/* A workload's unit: what one op is (a full collection for gc_pause_*, a
+ * whole run for a program, else the workload's op) and the time unit its
+ * figures read best in (ns, us, ms or s: the largest that keeps its
+ * fastest median at 1 or more), so a cell has at most 3-4 digits. */
+typedef struct unit { const char *what, *name; double scale; } unit_t;
+
+static unit_t unit_of(const char *w)
+{
+    unit_t u = { "op", "ns", 1 };
+    bool program = false;
+    for (unsigned i = 0; i < nrows && !program; i++)
+        program = rows[i].program && !strcmp(rows[i].workload, w);
+    if (strncmp(w, "gc_pause", 8) == 0)
+        u.what = "collection";
+    else if (program)
+        u.what = "run";
+    double lo = INFINITY;
+    for (unsigned i = 0; i < nrows; i++)
+        if (!rows[i].error[0] && !strcmp(rows[i].workload, w) && rows[i].ns_per_op > 0 && rows[i].ns_per_op < lo)
+            lo = rows[i].ns_per_op;
+    static const struct { const char *name; double scale; } scales[] = { { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 } };
+    for (unsigned k = 0; k < sizeof scales / sizeof scales[0]; k++)
+        if (isfinite(lo) && lo >= scales[k].scale) {
+            u.name = scales[k].name;
+            u.scale = scales[k].scale;
+            break;
+        }
+    return u;
+}
+
+/* A time in ns in unit u, three significant digits and the unit: "1.23 ms". */
+static const char *in_unit(char *buf, size_t n, double ns, unit_t u)
+{
+    char b[32];
+    snprintf(buf, n, isfinite(ns) ? "%s %s" : "%s", sig3(b, sizeof b, ns / u.scale), u.name);
+    return buf;
+}
+
 /* Per workload that has peers: each rcbench strategy on the arena (or,
  * without arena rows, the first allocator it ran on) against each peer
  * series (strategy/allocator) at the same thread count, as peer time over
@@ -459,7 +525,10 @@ static void versus_peers(FILE *out, const char *const *strat, unsigned ns)
                     if (isnan(theirs) || my_tracked <= 0 || their_tracked <= 0)
                         fprintf(out, " %16s", "-");
                     else
-                        fprintf(out, " %15.2fx", (theirs / their_tracked) / (mine / my_tracked));
+                    {
+                        char b[32];
+                        fprintf(out, " %16s", ratio3(b, sizeof b, (theirs / their_tracked) / (mine / my_tracked)));
+                    }
                 }
                 fprintf(out, "%s\n", low ? "  !" : "");
             }
@@ -545,7 +614,8 @@ static void programs(FILE *out, const char *const *strat, unsigned ns)
                 }
                 double kib = median_rss(w, strat[si], r->allocator, t);
                 if ((r->peer || ours_on_arena) && !isnan(kib) && len < sizeof rss - 40) {
-                    int k = snprintf(rss + len, sizeof rss - len, "%s%s %.1f", len ? ", " : "", strat[si], kib / 1024);
+                    int k = snprintf(rss + len, sizeof rss - len, "%s%s %s", len ? ", " : "", strat[si],
+                                     sig3((char[32]){0}, 32, kib / 1024));
                     if (k > 0)
                         len += (size_t)k;
                 }
@@ -556,7 +626,9 @@ static void programs(FILE *out, const char *const *strat, unsigned ns)
             snprintf(ours, sizeof ours, "%s", best);
         if (best_all)
             snprintf(all, sizeof all, "%s/%s", best_all, best_all_a);
-        fprintf(out, "  %-18s %-7u %-22s %9.2f %-22s %9.2f  %s\n", w, t, ours, b / 1e6, all, ba / 1e6, rss);
+        char bs[32], bas[32];
+        fprintf(out, "  %-18s %-7u %-22s %9s %-22s %9s  %s\n", w, t, ours, sig3(bs, sizeof bs, b / 1e6), all,
+                sig3(bas, sizeof bas, ba / 1e6), rss);
     }
     if (!header)
         return;
@@ -586,9 +658,125 @@ static void programs(FILE *out, const char *const *strat, unsigned ns)
             if (isnan(one) || isnan(many))
                 fprintf(out, " %10s", "-");
             else
-                fprintf(out, " %9.2fx", many / one);
+                fprintf(out, " %10s", ratio3((char[32]){0}, 32, many / one));
         }
         fprintf(out, "\n");
+    }
+}
+
+/* The series the first block compares on (w, t): ours on the arena, or
+ * on the first allocator they ran on; a workload only peers ran (the
+ * allocators alone) compares every peer series. Returns how many, each
+ * a (strategy, allocator) pair of rows' names. */
+static unsigned contenders(const char *w, unsigned t, const char *const *strat, unsigned ns, const char *who[][2],
+                           unsigned max)
+{
+    const char *a = NULL;
+    for (unsigned j = 0; j < nrows; j++)
+        if (!rows[j].peer && !rows[j].error[0] && !strcmp(rows[j].workload, w) && rows[j].threads == t &&
+            (a == NULL || !strcmp(rows[j].allocator, "arena")))
+            a = rows[j].allocator;
+    unsigned n = 0;
+    for (unsigned si = 0; si < ns; si++)
+        for (unsigned j = 0; j < nrows && n < max; j++) {
+            const report_row_t *r = &rows[j];
+            if (strcmp(r->workload, w) || strcmp(r->strategy, strat[si]) || r->threads != t || r->error[0])
+                continue;
+            if (a ? r->peer || strcmp(r->allocator, a) : !r->peer)
+                continue;
+            bool dup = false;
+            for (unsigned k = 0; k < n && !dup; k++)
+                dup = !strcmp(who[k][0], r->strategy) && !strcmp(who[k][1], r->allocator);
+            if (!dup) {
+                who[n][0] = r->strategy;
+                who[n][1] = r->allocator;
+                n++;
+            }
+        }
+    return n;
+}
+
+/* The first block: per workload and thread count, the fastest of ours
+ * (median over repetitions, every placement), its time in the workload's
+ * unit, how much slower the runner-up and atomic are, and the fastest
+ * peer against it. */
+static void winners(FILE *out, const char *const *strat, unsigned ns)
+{
+    fprintf(out, "Who wins where: the fastest strategy per workload and thread count (ours on the arena; "
+                 "a workload only peers ran: every peer series);\n'by': the runner-up's time over the "
+                 "winner's; atomic and the best peer likewise (2.00x: twice the winner's time).\n");
+    fprintf(out, "  %-20s %-7s %-14s %-19s %-14s %8s %8s  %s\n", "workload", "threads", "fastest", "time",
+            "runner-up", "by", "atomic", "best peer");
+    for (unsigned i = 0; i < nrows; i++) {
+        if (!first_of_threads(i))
+            continue;
+        const char *w = rows[i].workload;
+        const unsigned t = rows[i].threads;
+        const char *who[64][2];
+        unsigned n = contenders(w, t, strat, ns, who, 64);
+        double best = NAN, second = NAN, atomic = NAN, peer = NAN;
+        int bi = -1, si2 = -1;
+        bool low = false;
+        const char *peer_name = NULL, *peer_alloc = NULL;
+        for (unsigned k = 0; k < n; k++) {
+            double m = median(w, who[k][0], who[k][1], t, NULL, &low);
+            if (isnan(m))
+                continue;
+            if (!strcmp(who[k][0], "atomic"))
+                atomic = m;
+            if (isnan(best) || m < best) {
+                second = best;
+                si2 = bi;
+                best = m;
+                bi = (int)k;
+            } else if (isnan(second) || m < second) {
+                second = m;
+                si2 = (int)k;
+            }
+        }
+        bool peers_only = n > 0 && is_peer(who[0][0]);
+        /* gc_pause: per tracked container (CPython tracks objects of its own too). */
+        const bool per_object = strncmp(w, "gc_pause", 8) == 0;
+        for (unsigned j = 0; j < nrows && !peers_only; j++) {
+            const report_row_t *r = &rows[j];
+            if (!r->peer || r->error[0] || strcmp(r->workload, w) || r->threads != t)
+                continue;
+            bool l = false;
+            double m = median(w, r->strategy, r->allocator, t, NULL, &l);
+            if (per_object) {
+                double objs = tracked(w, r->strategy, r->allocator, t);
+                m = objs > 0 ? m / objs : NAN;
+            }
+            if (!isnan(m) && (isnan(peer) || m < peer)) {
+                peer = m;
+                peer_name = r->strategy;
+                peer_alloc = r->allocator;
+            }
+        }
+        unit_t u = unit_of(w);
+        char name[64] = "-", runner[64] = "-", time[80], by[32], at[32], pr[96] = "-";
+        if (bi >= 0)
+            snprintf(name, sizeof name, peers_only ? "%s/%s" : "%s", who[bi][0], who[bi][1]);
+        if (si2 >= 0)
+            snprintf(runner, sizeof runner, peers_only ? "%s/%s" : "%s", who[si2][0], who[si2][1]);
+        char t_unit[48];
+        snprintf(time, sizeof time, "%s/%s", in_unit(t_unit, sizeof t_unit, best, u), u.what);
+        if (isnan(best))
+            snprintf(time, sizeof time, "-");
+        ratio3(by, sizeof by, second / best);
+        ratio3(at, sizeof at, bi >= 0 && strcmp(who[bi][0], "atomic") ? atomic / best : NAN);
+        if (peer_name) {
+            char b[32];
+            double mine = best;
+            if (per_object) {
+                double objs = bi >= 0 ? tracked(w, who[bi][0], who[bi][1], t) : 0;
+                mine = objs > 0 ? best / objs : NAN;
+            }
+            snprintf(pr, sizeof pr, "%s/%s %s%s", peer_name, peer_alloc, ratio3(b, sizeof b, peer / mine),
+                     per_object ? " per container" : "");
+        }
+        fprintf(out, "  %-20s %-7u %-14s %-19s %-14s %8s %8s  %s%s\n", w, t, name, time, runner, by, at, pr,
+                low ? "  !" : "");
     }
 }
 
@@ -603,12 +791,24 @@ void report_summary(FILE *out)
     for (unsigned i = 0; i < nrows && ns < 32; i++)
         if (!seen_before(i, offsetof(report_row_t, strategy), sizeof rows[i].strategy))
             strat[ns++] = rows[i].strategy;
-    fprintf(out, "\nSummary: median ns per op over repetitions; strategies as ratios to atomic "
-           "(lower is faster).\n'!' marks a cell where the threads ran together less than %.0f%% of the "
-           "calibration window; near/far: round trip between the first two threads under/over %.0f ns.\n",
-           LOW_OVERLAP * 100, NEAR_NS);
+    /* Placement: split near/far only when this run saw both. */
+    bool near = false, far = false;
+    for (unsigned i = 0; i < nrows; i++) {
+        near |= !rows[i].error[0] && !strcmp(placement(&rows[i]), "near");
+        far |= !rows[i].error[0] && !strcmp(placement(&rows[i]), "far");
+    }
+    const bool split = near && far;
+    fprintf(out, "\nSummary (medians over repetitions; lower times are faster)\n\n");
+    winners(out, strat, ns);
+    fprintf(out, "\nPer workload: atomic's time in the workload's unit, the other strategies as ratios to it "
+                 "(0.50x: half atomic's time).\n'!' marks a cell where the threads ran together less than "
+                 "%.0f%% of the calibration window.\n", LOW_OVERLAP * 100);
+    if (split)
+        fprintf(out, "This run saw both placements of its threads: multi-thread lines are split near/far "
+                     "(round trip between the first two threads under/over %.0f ns).\n", NEAR_NS);
     fprintf(out, "* a peer, not an rcbench strategy: none (no counting: malloc/free), shared_ptr (C++ "
-                 "std::shared_ptr), boehm (Boehm GC), cpython-gc (CPython's gc.collect()).\n");
+                 "std::shared_ptr), boehm (Boehm GC), cpython-gc (CPython's gc.collect()), ocaml (OCaml "
+                 "native code).\n");
     static const char *places[] = { "", "near", "far" };
     for (unsigned i = 0; i < nrows; i++) {
         const char *w = rows[i].workload;
@@ -616,15 +816,24 @@ void report_summary(FILE *out)
             continue;
         const char *here[32];           /* the strategies this workload ran under */
         unsigned nh = 0;
+        bool has_atomic = false;
         for (unsigned s = 0; s < ns; s++)
             for (unsigned j = 0; j < nrows; j++)
                 if (!strcmp(rows[j].workload, w) && !strcmp(rows[j].strategy, strat[s])) {
+                    has_atomic |= !strcmp(strat[s], "atomic");
                     here[nh++] = strat[s];
                     break;
                 }
-        fprintf(out, "\n%s\n  %-10s %-7s %-5s %12s", w, "allocator", "threads", "place", "atomic ns");
+        unit_t u = unit_of(w);
+        fprintf(out, "\n%s (%s per %s)\n  %-10s %-7s", w, u.name, u.what, "allocator", "threads");
+        if (split)
+            fprintf(out, " %-5s", "place");
+        if (has_atomic)
+            fprintf(out, " %12s", "atomic");
         for (unsigned s = 0; s < nh; s++) {
             char head[32];
+            if (!strcmp(here[s], "atomic"))
+                continue;
             snprintf(head, sizeof head, "%s%s", here[s], is_peer(here[s]) ? "*" : "");
             fprintf(out, " %10s", head);
         }
@@ -639,29 +848,40 @@ void report_summary(FILE *out)
                       rows[k].threads == r->threads;
             if (dup)
                 continue;
-            for (unsigned p = 0; p < 3; p++) {
+            /* Its own placements: split when it saw both, else one line. */
+            bool own_near = false, own_far = false;
+            for (unsigned k = 0; k < nrows; k++)
+                if (!rows[k].error[0] && !strcmp(rows[k].workload, w) && !strcmp(rows[k].allocator, r->allocator) &&
+                    rows[k].threads == r->threads) {
+                    own_near |= !strcmp(placement(&rows[k]), "near");
+                    own_far |= !strcmp(placement(&rows[k]), "far");
+                }
+            bool both = split && own_near && own_far;
+            for (unsigned p = both ? 1 : 0; p < (both ? 3u : 1u); p++) {
+                const char *place = both ? places[p] : NULL;
                 bool any = false, low = false;
                 double cell[32];
                 for (unsigned s = 0; s < nh; s++) {
-                    cell[s] = median(w, here[s], r->allocator, r->threads, places[p], &low);
+                    cell[s] = median(w, here[s], r->allocator, r->threads, place, &low);
                     any |= !isnan(cell[s]);
                 }
                 if (!any)
                     continue;
                 bool low_unused = false;
-                double ref = median(w, "atomic", r->allocator, r->threads, places[p], &low_unused);
-                fprintf(out, "  %-10s %-7u %-5s", r->allocator, r->threads, places[p]);
-                if (isnan(ref))
-                    fprintf(out, " %12s", "-");
-                else
-                    fprintf(out, " %12.2f", ref);
+                double ref = median(w, "atomic", r->allocator, r->threads, place, &low_unused);
+                char b[48];
+                fprintf(out, "  %-10s %-7u", r->allocator, r->threads);
+                if (split)
+                    fprintf(out, " %-5s", both ? places[p] : own_near ? "near" : own_far ? "far" : "");
+                if (has_atomic)
+                    fprintf(out, " %12s", in_unit(b, sizeof b, ref, u));
                 for (unsigned s = 0; s < nh; s++) {
-                    if (isnan(cell[s]))
-                        fprintf(out, " %10s", "-");
-                    else if (isnan(ref))
-                        fprintf(out, " %9.2fns", cell[s]);
+                    if (!strcmp(here[s], "atomic"))
+                        continue;
+                    if (isnan(cell[s]) || isnan(ref))
+                        fprintf(out, " %10s", in_unit(b, sizeof b, cell[s], u));
                     else
-                        fprintf(out, " %9.2fx", cell[s] / ref);
+                        fprintf(out, " %10s", ratio3(b, sizeof b, cell[s] / ref));
                 }
                 fprintf(out, "%s\n", low ? "  !" : "");
             }

@@ -61,8 +61,10 @@ bool report_stage_tmp(const char *tmp, const char *path);
 bool report_commit(char *err, size_t errlen);
 void report_discard(void);
 unsigned report_rows(void);
-/* The summary: per workload, strategies side by side as ratios to atomic
- * (median over repetitions), multi-thread rows grouped by placement; the
+/* The summary: first who wins where (the fastest strategy per workload
+ * and thread count, by how much); then per workload, in its unit,
+ * strategies side by side as ratios to atomic (median over repetitions),
+ * multi-thread rows split by placement when the run saw both; the
  * peers against each strategy; for the programs, who wins each, their
  * peak RSS, and each strategy's price of threads and sharing. */
 void report_summary(FILE *out);
