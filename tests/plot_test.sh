@@ -5,14 +5,13 @@
 # the header alone and only errored rows each give exit 2, one line on stderr naming FILE:LINE, and no PNG; faults
 # (issue 17: a huge field, stdout on /dev/full, an --outdir that cannot be
 # written) give exit 2 or 3, one line, no traceback, no PNG written or changed.
-# Exit 0 on success, 1 with a FAIL line, 77 (ctest: skipped) without gnuplot.
+# Exit 0 on success, 1 with a FAIL line, 77 (ctest: skipped) without
+# python3-matplotlib (tools/deps.sh installs it).
 set -u
 tool=${1:?usage: plot_test.sh PATH-TO-rcbench-plot}
 
-if ! command -v gnuplot >/dev/null 2>&1; then
-    echo "gnuplot not installed (apt-get install gnuplot-nox): skipped"; exit 77
-fi
-command -v python3 >/dev/null 2>&1 || { echo "python3 not installed: skipped"; exit 77; }
+/usr/bin/python3 -c 'import matplotlib' 2>/dev/null ||
+    { echo "python3-matplotlib not installed (tools/deps.sh installs it): skipped"; exit 77; }
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/plot_test.XXXXXX") || { echo "FAIL: mktemp"; exit 1; }
 trap 'rm -rf "$dir"' EXIT
@@ -129,8 +128,7 @@ if [ -w /dev/full ]; then              # stdout on a full disk: once a traceback
 fi
 attack 3 "stdout closed" /dev/null --stdout-closed "$dir/run.csv"
 # A directory that cannot be written, as root too (root ignores a mode of
-# 555): /proc/self takes no new files. Once gnuplot's PNG on its stdout and
-# a UnicodeDecodeError traceback.
+# 555): /proc/self takes no new files.
 if [ -d /proc/self ]; then
     attack 3 "--outdir /proc/self" "$dir/out" --outdir /proc/self "$dir/run.csv"
 fi

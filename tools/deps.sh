@@ -14,14 +14,15 @@ set -eu
 # for pinning; libgc-dev for the Boehm GC peer; python3 for the report tools
 # and the cpython-gc peer, ocaml-nox (ocamlopt) for the ocaml peer's
 # native programs, python3-scipy for Google
-# Benchmark's compare.py (its Mann-Whitney U test), gnuplot-nox for the plots,
-# python3-matplotlib for the census plot (tools/rcbench-census-plot),
+# Benchmark's compare.py (its Mann-Whitney U test), python3-matplotlib for
+# the plots (tools/rcbench-plot, rcbench-report's inline SVG, the census
+# plot tools/rcbench-census-plot),
 # valgrind for callgrind's client requests (bench/run/harness.c) and the
 # instruction counts of tools/rcbench-icount, strace for the fault
 # injection of tests/faults_test.sh.
 PACKAGES="gcc g++ clang cmake ninja-build binutils pkg-config make
 libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
-libbenchmark-dev libbenchmark-tools libhwloc-dev libgc-dev python3 ocaml-nox python3-scipy gnuplot-nox
+libbenchmark-dev libbenchmark-tools libhwloc-dev libgc-dev python3 ocaml-nox python3-scipy
 python3-matplotlib valgrind strace"
 
 # missing PKG...: those of PKG dpkg does not have installed, each after a space.
