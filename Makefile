@@ -12,17 +12,23 @@ TEST_PRESETS ?= release debug asan tsan clang arm64-lse arm64-llsc
 .PHONY: bench bench-alloc bench-programs bench-gc census gate gate-baseline gate-trial test deps deps-arm64 build-% test-% clean
 
 # The suite: every workload x strategy x allocator, 1 thread and one per
-# core; the tidy CSV, the summary and the plots land in $(BENCH_OUT),
+# core; the tidy CSV, the summary, the plots and report.html (the HTML
+# report, self-contained: tools/rcbench-report) land in $(BENCH_OUT),
 # Google Benchmark's JSON (several MB) in $(BENCH_JSON). RCBENCH_FLAGS adds
-# flags (e.g. --benchmark_repetitions=5).
+# flags (e.g. --benchmark_repetitions=5). A run with error rows (rcbench's
+# exit 1) still gets its plots and report, then make fails with it; the
+# report's path is the last line.
 BENCH_OUT ?= build/release/results
 BENCH_JSON ?= build/release/rcbench.json
 RCBENCH_FLAGS ?=
 bench: deps build-release
 	mkdir -p $(BENCH_OUT)
 	./build/release/bench/rcbench --csv=$(BENCH_OUT)/rcbench.csv --summary=$(BENCH_OUT)/summary.txt \
-	    --benchmark_out=$(BENCH_JSON) --benchmark_out_format=json $(RCBENCH_FLAGS)
-	./tools/rcbench-plot $(BENCH_OUT)/rcbench.csv
+	    --benchmark_out=$(BENCH_JSON) --benchmark_out_format=json $(RCBENCH_FLAGS); st=$$?; \
+	[ $$st -le 1 ] || exit $$st; \
+	./tools/rcbench-plot $(BENCH_OUT)/rcbench.csv || exit $$?; \
+	./tools/rcbench-report $(BENCH_OUT)/rcbench.csv --out $(BENCH_OUT)/report.html >/dev/null || exit $$?; \
+	echo "rcbench: report: file://$$(realpath $(BENCH_OUT)/report.html)"; exit $$st
 
 # The census (docs/census.md): every workload and program under the census
 # flavour, untimed, 1 and 2 threads; census.csv and census-smallint.csv

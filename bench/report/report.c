@@ -397,6 +397,10 @@ static const char *sig3(char *buf, size_t n, double v)
         return buf;
     }
     double a = fabs(v);
+    if (a == 0) {
+        snprintf(buf, n, "0");
+        return buf;
+    }
     int d = a >= 99.95 ? 0 : a >= 9.995 ? 1 : a >= 0.9995 ? 2 : a >= 0.09995 ? 3 : 4;
     snprintf(buf, n, "%.*f", d, v);
     return buf;
