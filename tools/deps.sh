@@ -19,11 +19,12 @@ set -eu
 # plot tools/rcbench-census-plot),
 # valgrind for callgrind's client requests (bench/run/harness.c) and the
 # instruction counts of tools/rcbench-icount, strace for the fault
-# injection of tests/faults_test.sh.
+# injection of tests/faults_test.sh, chromium for the test that opens the
+# HTML report in a real browser, headless (tests/report_test.sh).
 PACKAGES="gcc g++ clang cmake ninja-build binutils pkg-config make
 libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
 libbenchmark-dev libbenchmark-tools libhwloc-dev libgc-dev python3 ocaml-nox python3-scipy
-python3-matplotlib valgrind strace"
+python3-matplotlib valgrind strace chromium"
 
 # missing PKG...: those of PKG dpkg does not have installed, each after a space.
 missing() {
