@@ -45,8 +45,11 @@ census: deps build-release
 # The regression gate (instruction counts of the single-thread kernels
 # against results/<arch>/icount-baseline.csv; CI runs it after the tests),
 # the command that refreshes its baseline, and the trial that proves it.
+# HISTORY=FILE (default $RCBENCH_HISTORY): the gate also adds its counts to
+# that history and checks it (tools/rcbench-history, docs/history.md).
+HISTORY ?= $(RCBENCH_HISTORY)
 gate: deps build-release
-	./tools/rcbench-gate ./build/release/bench/rcbench
+	RCBENCH_HISTORY='$(HISTORY)' ./tools/rcbench-gate ./build/release/bench/rcbench
 gate-baseline: deps build-release
 	./tools/rcbench-gate --baseline ./build/release/bench/rcbench
 gate-trial: deps build-release

@@ -188,7 +188,8 @@ const char *const kUsage =
     "  --quick             smoke run: a few short iterations per benchmark, one repetition\n"
     "  --list[=KIND]       print every benchmark name (or KIND: strategies, peers, workloads,\n"
     "                      allocators, columns, census-columns, census-smallint-columns;\n"
-    "                      one per line) and exit\n"
+    "                      one per line) and exit; --list=machine prints the facts a\n"
+    "                      report carries, column=value (arch, cpu_model, compiler, revision)\n"
     "  --census[=FILE]     no timing: every workload (or --workloads) under the census\n"
     "                      flavour, at --threads (default 1,2), one iteration each, on the\n"
     "                      arena; writes FILE (default census.csv) and FILE-smallint.csv\n"
@@ -280,10 +281,11 @@ Options parse(int &argc, char **argv)
         } else if (flag == "--list") {
             o.list = has_value ? value : "benchmarks";
             static const char *const kinds[] = { "benchmarks", "strategies", "peers", "workloads", "allocators",
-                                                 "columns", "census-columns", "census-smallint-columns" };
+                                                 "columns", "census-columns", "census-smallint-columns",
+                                                 "machine" };
             if (std::find(std::begin(kinds), std::end(kinds), o.list) == std::end(kinds))
                 usage_error(flag, "'" + o.list + "' is not benchmarks, strategies, peers, workloads, allocators, "
-                                                 "columns, census-columns or census-smallint-columns");
+                                                 "columns, census-columns, census-smallint-columns or machine");
         } else if (flag == "--no-isolate" && !has_value) {
             o.isolate = false;
         } else if (flag == "--timeout") {
@@ -596,6 +598,11 @@ int print_list(const Options &o, const std::vector<Case> &cases)
         out = split(report_census_columns());
     } else if (o.list == "census-smallint-columns") {
         out = split(report_census_smallint_columns());
+    } else if (o.list == "machine") {
+        // The CSV's columns of the same names (tools/rcbench-history adds
+        // the gate's counts with them).
+        out = { std::string("arch=") + machine_arch(), std::string("cpu_model=") + machine_cpu_model(),
+                std::string("compiler=") + machine_compiler(), std::string("revision=") + machine_revision() };
     }
     for (const std::string &s : out)
         if (std::printf("%s\n", s.c_str()) < 0)

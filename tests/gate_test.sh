@@ -4,7 +4,8 @@
 # test's own) under faults, without a real valgrind run: a
 # stand-in `valgrind` on PATH writes one callgrind dump per benchmark and
 # prints rcbench --icount's lines (FAKE_VG=fail: valgrind fails;
-# =badtotals: a garbled dump). Each case checks the exit status (P7), one
+# =badtotals: a garbled dump; the n-th benchmark counts n x FAKE_TOTAL
+# instructions, 1000 unless told, per 100 ops). Each case checks the exit status (P7), one
 # line on stderr, no traceback, and that no file was written or changed.
 # Exit 0 on success, 1 with a FAIL line.
 set -u
@@ -23,7 +24,7 @@ for a; do case $a in --callgrind-out-file=*) out=${a#--callgrind-out-file=} ;; e
 n=0
 for b in tl_incdec/plain/arena/threads:1 alloc_pairs/none/arena/threads:1; do
     n=$((n + 1))
-    total=$((n * 1000))
+    total=$((n * ${FAKE_TOTAL:-1000}))
     [ "${FAKE_VG:-}" = badtotals ] && total=lots
     printf 'desc: Trigger: Client Request: %s\ntotals: %s\n' "$b" "$total" > "$(echo "$out" | sed "s/%p/$$.$n/")"
     echo "icount $b 100"
@@ -32,7 +33,7 @@ EOF
 chmod +x "$dir/bin/valgrind"
 PATH=$dir/bin:$PATH
 export PATH
-unset RCBENCH_GATE_OUT FAKE_VG
+unset RCBENCH_GATE_OUT FAKE_VG FAKE_TOTAL RCBENCH_HISTORY RCBENCH_HISTORY_MACHINE
 
 files() { find "$dir/w" -mindepth 1 ! -type d -printf '%P %s %T@\n' | sort; }
 # expect WANT WHAT STDOUT CMD...: CMD run in $dir/w exits WANT; when WANT
@@ -108,6 +109,52 @@ if [ -w /dev/full ]; then
     cmp -s "$base" "$dir/w/counts.csv" || fail "gate --baseline > /dev/full: baseline not whole"
     echo "ok: gate --baseline > /dev/full -> exit 3: $(cat "$dir/err")"
 fi
+
+# With a history (RCBENCH_HISTORY, tools/rcbench-history): each run is
+# added under the binary's facts (a stand-in rcbench's --list=machine) and
+# the history checked; a second run of one revision is refused (2) with
+# the history unchanged; a 10% step the refreshed baseline no longer sees
+# is caught by the history (1); a file that is not a history is 2.
+cp "$tools/rcbench-history" "$top/tools/"
+cat > "$dir/bin/fake-rcbench" <<'EOF'
+#!/bin/sh
+[ "$1" = --list=machine ] || exit 2
+printf 'arch=x86_64\ncpu_model=Fake CPU, 2 cores\ncompiler=gcc 12.2.0\nrevision=%s\n' "$FAKE_REV"
+EOF
+chmod +x "$dir/bin/fake-rcbench"
+hist=$dir/history.db
+cp "$dir/w/counts.csv" "$base"
+for i in 0 1 2 3 4 5; do
+    (cd "$dir/w" && RCBENCH_HISTORY=$hist FAKE_REV=rev$i "$gate" "$dir/bin/fake-rcbench") > "$dir/out" 2> "$dir/err" ||
+        fail "gate with a history, rev$i: exit $?: $(cat "$dir/err")"
+done
+"$top/tools/rcbench-history" --db "$hist" show tl_incdec/plain/arena/threads:1 > "$dir/out" 2> "$dir/err" ||
+    fail "history show: $(cat "$dir/err")"
+[ "$(grep -c '^  rev[0-5] ' "$dir/out")" -eq 6 ] || fail "history: not 6 runs: $(cat "$dir/out")"
+grep -q '^tl_incdec/plain/arena/threads:1  instructions_per_op  on Fake CPU, 2 cores$' "$dir/out" ||
+    fail "history: machine not the binary's cpu_model: $(cat "$dir/out")"
+echo "ok: gate with a history: 6 runs added under the binary's facts"
+sum=$(cksum < "$hist")
+(cd "$dir/w" && RCBENCH_HISTORY=$hist FAKE_REV=rev5 "$gate" "$dir/bin/fake-rcbench") > /dev/null 2> "$dir/err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "gate, a second run of rev5: exit $rc, expected 2: $(cat "$dir/err")"
+[ "$(wc -l < "$dir/err")" -eq 1 ] || fail "gate, a second run of rev5: not one line: $(cat "$dir/err")"
+[ "$(cksum < "$hist")" = "$sum" ] || fail "gate, a second run of rev5: the history changed"
+echo "ok: gate, a second run of rev5 -> exit 2, history unchanged: $(cat "$dir/err")"
+FAKE_TOTAL=1100 "$icount" --out "$base" /bin/true 2> "$dir/err" || fail "icount, FAKE_TOTAL: $(cat "$dir/err")"
+(cd "$dir/w" && RCBENCH_HISTORY=$hist FAKE_REV=rev6 FAKE_TOTAL=1100 "$gate" "$dir/bin/fake-rcbench") \
+    > "$dir/out" 2> "$dir/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "gate, a 10% step in the baseline too: exit $rc, expected 1: $(cat "$dir/out" "$dir/err")"
+grep -q '^tl_incdec/plain/arena/threads:1  instructions_per_op  on Fake CPU, 2 cores: REGRESSED at rev6 ' "$dir/out" ||
+    fail "gate: the history's step not named: $(cat "$dir/out")"
+echo "ok: gate, a 10% step the refreshed baseline accepts -> exit 1 from the history"
+echo "not a history" > "$dir/notes.db"
+(cd "$dir/w" && RCBENCH_HISTORY=$dir/notes.db FAKE_REV=rev7 "$gate" "$dir/bin/fake-rcbench") > /dev/null 2> "$dir/err"
+rc=$?
+{ [ "$rc" -eq 2 ] && [ "$(wc -l < "$dir/err")" -eq 1 ]; } || fail "gate, not a history: exit $rc: $(cat "$dir/err")"
+[ "$(cat "$dir/notes.db")" = "not a history" ] || fail "gate, not a history: the file changed"
+echo "ok: gate, RCBENCH_HISTORY not a history -> exit 2: $(cat "$dir/err")"
 
 echo "ok: gate_test"
 exit 0

@@ -5,6 +5,8 @@ Usage: rcbench_check.py RCBENCH CSV JSON [rcbench flags...]
 
 - the CSV parses and its header is `RCBENCH --list=columns` (the schema,
   written once in the binary), and docs/method.md documents every column;
+- `RCBENCH --list=machine` names the rows' arch, cpu_model, compiler and
+  revision (what tools/rcbench-history stores the gate's counts with);
 - it has a row, without error, for every benchmark `RCBENCH --list` with
   the same flags names (every workload x strategy x allocator x threads);
 - its numbers are numbers: ns_per_op > 0, ops_per_sec > 0, iterations >= 1,
@@ -59,6 +61,12 @@ def main():
     if header != schema:
         fail(f"CSV header {header} is not --list=columns {schema}")
     col = {name: i for i, name in enumerate(header)}
+    # --list=machine: the facts the rows carry, as column=value.
+    facts = subprocess.run(run + [exe, "--list=machine"], capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    want = [f"{k}={rows[1][col[k]]}" for k in ("arch", "cpu_model", "compiler", "revision")]
+    if facts != want:
+        fail(f"--list=machine {facts} is not the CSV's {want}")
     seen = set()
     for n, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):

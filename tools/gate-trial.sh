@@ -8,6 +8,7 @@
 # Usage: tools/gate-trial.sh [N]   (after `make build-release`)
 # Prints one line per run and a summary; exit 0 when the gate held, 1 not.
 set -u
+unset RCBENCH_HISTORY      # trial runs of one revision are no history (a second would be refused)
 n=${1:-10}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
