@@ -229,13 +229,25 @@ def bad_cases(d, step):
     bad(w, "--gate without a CSV or --revision", "--db", db, "add", "--gate", icount)
     bad(w, "a bad --date", "--db", db, "add", good, "--date", "yesterday")
     bad(w, "add to a new file, bad CSV: no file made", "--db", os.path.join(w, "new.db"), "add", census)
+    bad(w, "check on an unknown machine", "--db", db, "check", "--machine", "Other CPU")
+    damaged = os.path.join(w, "damaged.db")
+    data = bytearray(open(db, "rb").read())
+    data[100:4096] = b"x" * 3996                 # the schema page overwritten
+    with open(damaged, "wb") as f:
+        f.write(data)
+    bad(w, "add to a damaged history", "--db", damaged, "add", good)
+    bad(w, "check a damaged history", "--db", damaged, "check")
+    os.unlink(damaged)
     bad(w, "show an unknown benchmark", "--db", db, "show", "nope/atomic/arena/threads:1")
     bad(w, "check an unknown benchmark", "--db", db, "check", TREE, "nope/atomic/arena/threads:1")
-    # ... and the good run is then accepted (the failures held no lock).
-    rc, out, err = tool("--db", db, "add", good)
+    # ... and the good run is then accepted (the failures held no lock),
+    # under a name a URI would misread.
+    odd = os.path.join(w, "a b?c#d.db")
+    os.rename(db, odd)
+    rc, out, err = tool("--db", odd, "add", good)
     if rc != 0:
         fail(f"the good run after the failures: exit {rc}: {err}")
-    ok("the good run is added after the failed ones")
+    ok("the good run is added after the failed ones, to 'a b?c#d.db'")
 
 
 def method_rates():

@@ -16,7 +16,8 @@ set -eu
 # native programs, python3-scipy for Google
 # Benchmark's compare.py (its Mann-Whitney U test), python3-matplotlib for
 # the plots (tools/rcbench-plot, rcbench-report's inline SVG, the census
-# plot tools/rcbench-census-plot),
+# plot tools/rcbench-census-plot, rcbench-history's --plot; its database
+# is Python's own sqlite3),
 # valgrind for callgrind's client requests (bench/run/harness.c) and the
 # instruction counts of tools/rcbench-icount, strace for the fault
 # injection of tests/faults_test.sh, chromium for the test that opens the
