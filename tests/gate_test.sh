@@ -155,6 +155,12 @@ rc=$?
 { [ "$rc" -eq 2 ] && [ "$(wc -l < "$dir/err")" -eq 1 ]; } || fail "gate, not a history: exit $rc: $(cat "$dir/err")"
 [ "$(cat "$dir/notes.db")" = "not a history" ] || fail "gate, not a history: the file changed"
 echo "ok: gate, RCBENCH_HISTORY not a history -> exit 2: $(cat "$dir/err")"
+cp "$dir/w/counts.csv" "$base"
+(cd "$dir/w" && RCBENCH_HISTORY=$dir/new.db "$gate" /bin/true) > /dev/null 2> "$dir/err"
+rc=$?
+{ [ "$rc" -eq 2 ] && [ "$(wc -l < "$dir/err")" -eq 1 ]; } || fail "gate, no --list=machine: exit $rc: $(cat "$dir/err")"
+[ -e "$dir/new.db" ] && fail "gate, no --list=machine: a history was made"
+echo "ok: gate, a binary without --list=machine -> exit 2, no history made: $(cat "$dir/err")"
 
 echo "ok: gate_test"
 exit 0
