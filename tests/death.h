@@ -54,8 +54,12 @@ static inline death_t death_run(void (*fn)(void))
     }
     close(out[1]);
     close(err[1]);
-    snprintf(d.addr, sizeof d.addr, "%s", death_read_all(out[0], out_buf, sizeof out_buf));
-    d.addr[strcspn(d.addr, "\n")] = '\0';
+    const char *out_text = death_read_all(out[0], out_buf, sizeof out_buf);
+    size_t first_line = strcspn(out_text, "\n");      /* the first line, cut to fit */
+    if (first_line >= sizeof d.addr)
+        first_line = sizeof d.addr - 1;
+    memcpy(d.addr, out_text, first_line);
+    d.addr[first_line] = '\0';
     d.msg = death_read_all(err[0], err_buf, sizeof err_buf);
     REQUIRE(waitpid(pid, &d.status, 0) == pid);
     close(out[0]);
