@@ -126,11 +126,10 @@ _Static_assert(RC_SMALL_INT_MIN <= 0 && RC_SMALL_INT_MAX >= 0,
 #endif
 
 /* Bytes the cycle detector keeps in front of every container (tuple, list,
- * node): two list links and one word of flags, owner and scratch count
- * (gc/gc.h). Layout knob: gc/gc.c checks its header fits. */
-#ifndef RC_GC_HEAD_BYTES
-#define RC_GC_HEAD_BYTES 24
-#endif
+ * node): two list links whose spare bits hold the flags, generation and
+ * owner, and the scratch count during a collection (rc/rc.h, docs/gc.md).
+ * Not a knob: rc/rc.h checks it matches its header. */
+#define RC_GC_HEAD_BYTES 16
 
 /* ---- Deferred counting (rc/strategy/deferred.h) -------------------------
  * Slots in each thread's coalescing table (a power of two; 16 bytes each,

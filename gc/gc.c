@@ -26,65 +26,103 @@
 #include "base/clock.h"
 #include "gc/gc.h"
 
-/* The header (rc/rc.h); its word: flags | generation << 6 | owner id << 8
- * | (uint32)scratch << 32. Bit 0 is never set (RC_GC_TAG_UNARMED). */
+/* The header (rc/rc.h): next = the next header | the list's generation
+ * (bits 0-1); prev, between collections and for an object a collection
+ * has scanned or found unreachable ("pointer form"): owner << 48 | the
+ * previous header | flags (bits 0-3). For an object a collection has yet
+ * to scan ("scratch form", COLLECTING without UNREACHABLE): owner << 48 |
+ * (uint32)(scratch + 2^31) << 16 | flags; the set is walked through next
+ * alone meanwhile, and move_unreachable writes each prev back as it goes
+ * (CPython's gc_refs in _gc_prev). */
 typedef rc_gc_head_t gc_head_t;
 
-#define F_TRACKED       (UINT64_C(1) << 2)
-#define F_FINALIZED     (UINT64_C(1) << 3)
-#define F_COLLECTING    (UINT64_C(1) << 4)
-#define F_UNREACHABLE   (UINT64_C(1) << 5)
-#define GEN_SHIFT       RC_GC_GEN_SHIFT    /* bits 6-7: the generation, kept by every move */
-#define GEN_BITS        RC_GC_GEN_BITS
-_Static_assert(GEN_BITS == (UINT64_C(3) << 6) && GC_GENERATIONS <= 4, "two generation bits, under the owner");
-#define OWNER_SHIFT     8
-#define OWNER_MASK      UINT64_C(0xFFFFFF)
+#define F_TRACKED       RC_GC_TRACKED                /* on a list */
+#define F_FINALIZED     (UINT64_C(1) << 1)           /* its finalizer ran (PEP 442) */
+#define F_COLLECTING    (UINT64_C(1) << 2)           /* in the set a collection examines */
+#define F_UNREACHABLE   (UINT64_C(1) << 3)           /* on the tentatively unreachable list */
+#define F_KEEP          (F_TRACKED | F_FINALIZED)    /* what outlives a collection */
+_Static_assert((F_TRACKED | F_FINALIZED | F_COLLECTING | F_UNREACHABLE) == RC_GC_FLAG_BITS, "four flags, prev's low bits");
+#define GEN_MASK        RC_GC_GEN_MASK
+_Static_assert(GC_GENERATIONS <= 4, "two generation bits in next");
+#define OWNER_SHIFT     RC_GC_OWNER_SHIFT
 #define MAX_RECORDS     (1 << 16)
+_Static_assert(MAX_RECORDS <= (1 << (64 - RC_GC_OWNER_SHIFT)), "an owner id fits prev's high bits");
 #define FOLD            32                /* net allocations a thread folds in at once */
 #define PAUSES          4096
 
 static inline gc_head_t *head_of(const rc_obj_t *o) { return rc_gc_head(o); }
 static inline rc_obj_t *obj_of(gc_head_t *h) { return (rc_obj_t *)((char *)h + RC_GC_HEAD_BYTES); }
-static inline int32_t scratch(const gc_head_t *h) { return (int32_t)(h->word >> 32); }
-/* One less reference from inside: the high half counts down in two's
- * complement (subtracting a multiple of 2^32 never borrows from the low
- * half). One instruction on the hot visit paths. */
-#define SCRATCH_ONE (UINT64_C(1) << 32)
-static inline void scratch_dec(gc_head_t *h) { h->word -= SCRATCH_ONE; }
-static inline void set_scratch(gc_head_t *h, int64_t v)
+static inline gc_head_t *next_of(const gc_head_t *h) { return rc_gc_ptr(h->next); }
+static inline gc_head_t *prev_of(const gc_head_t *h) { return rc_gc_ptr(h->prev); }   /* pointer form */
+static inline uint32_t owner_of(const gc_head_t *h) { return (uint32_t)(h->prev >> OWNER_SHIFT); }  /* either form */
+#define OWNER_BITS (~UINT64_C(0) << OWNER_SHIFT)
+/* prev's pointer, keeping h's owner and flags (pointer form). */
+static inline void set_prev(gc_head_t *h, const gc_head_t *p) { h->prev = (h->prev & RC_GC_META_MASK) | (uintptr_t)p; }
+
+/* The scratch form: a 32-bit count between the owner and the flags,
+ * biased by 2^31 so that it is never below zero in a real collection (a
+ * reference from inside is subtracted at most once per reference; a
+ * count short by 2^31 would be needed to borrow from the owner). One
+ * less reference from inside is one subtraction on the hot visit paths. */
+#define SCRATCH_SHIFT 16
+#define SCRATCH_ONE   (UINT64_C(1) << SCRATCH_SHIFT)
+#define SCRATCH_BIAS  (UINT64_C(1) << 31)
+#define SCRATCH_BITS  (UINT64_C(0xFFFFFFFF) << SCRATCH_SHIFT)
+static inline int32_t scratch(const gc_head_t *h)
 {
-    if (v > INT32_MAX)
-        v = INT32_MAX;
-    h->word = (h->word & UINT64_C(0xFFFFFFFF)) | ((uint64_t)(uint32_t)(int32_t)v << 32);
+    return (int32_t)((int64_t)((h->prev >> SCRATCH_SHIFT) & UINT32_MAX) - (int64_t)SCRATCH_BIAS);
 }
-static inline uint32_t owner_of(const gc_head_t *h) { return (uint32_t)((h->word >> OWNER_SHIFT) & OWNER_MASK); }
+static inline uint64_t scratch_bits(int64_t v)
+{
+    v = v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : v;
+    return ((uint64_t)(v + (int64_t)SCRATCH_BIAS)) << SCRATCH_SHIFT;
+}
+/* Pointer form -> scratch form, scratch v (clamped to 32 bits), COLLECTING. */
+static inline void to_scratch(gc_head_t *h, int64_t v)
+{
+    h->prev = (h->prev & (OWNER_BITS | F_KEEP)) | scratch_bits(v) | F_COLLECTING;
+}
+static inline void set_scratch(gc_head_t *h, int64_t v) { h->prev = (h->prev & ~SCRATCH_BITS) | scratch_bits(v); }
+/* Scratch form -> pointer form: previous header p, flags `flags`. */
+static inline void to_pointer(gc_head_t *h, const gc_head_t *p, uintptr_t flags)
+{
+    h->prev = (h->prev & OWNER_BITS) | (uintptr_t)p | flags;
+}
 
 /* ---- lists ---------------------------------------------------------------- */
 
-static void list_init(gc_head_t *l) { l->next = l->prev = l; }
-static bool list_empty(const gc_head_t *l) { return l->next == l; }
+/* Pointer form throughout. Every next word keeps its own generation
+ * bits; a head's carry its list's generation, which list_append gives
+ * an object it links. */
+static void list_init(gc_head_t *l, unsigned gen) { l->next = (uintptr_t)l | gen; l->prev = (uintptr_t)l; }
+static bool list_empty(const gc_head_t *l) { return next_of(l) == l; }
+/* h's owner and flags are kept; it takes l's generation. */
 static void list_append(gc_head_t *l, gc_head_t *h)
 {
-    h->prev = l->prev;
-    h->next = l;
-    l->prev->next = h;
-    l->prev = h;
+    gc_head_t *last = prev_of(l);
+    uintptr_t gen = l->next & GEN_MASK;
+    set_prev(h, last);
+    h->next = (uintptr_t)l | gen;
+    last->next = (uintptr_t)h | (last->next & GEN_MASK);
+    l->prev = (uintptr_t)h;
 }
+/* h's own words are left as they are (the caller rewrites them). */
 static void list_unlink(gc_head_t *h)
 {
-    h->prev->next = h->next;
-    h->next->prev = h->prev;
-    h->next = h->prev = NULL;
+    gc_head_t *p = prev_of(h), *n = next_of(h);
+    p->next = (uintptr_t)n | (p->next & GEN_MASK);
+    set_prev(n, p);
 }
-static void list_splice(gc_head_t *dst, gc_head_t *src)   /* src's objects to dst's end */
+static void list_splice(gc_head_t *dst, gc_head_t *src)   /* src's objects to dst's end, their bits kept */
 {
     if (list_empty(src))
         return;
-    src->next->prev = dst->prev;
-    dst->prev->next = src->next;
-    src->prev->next = dst;
-    dst->prev = src->prev;
-    list_init(src);
+    gc_head_t *first = next_of(src), *last = prev_of(src), *dlast = prev_of(dst);
+    dlast->next = (uintptr_t)first | (dlast->next & GEN_MASK);
+    set_prev(first, dlast);
+    last->next = (uintptr_t)dst | (last->next & GEN_MASK);
+    dst->prev = (uintptr_t)last;
+    list_init(src, (unsigned)(src->next & GEN_MASK));
 }
 
 /* ---- records -------------------------------------------------------------- */
@@ -215,8 +253,9 @@ static gc_thread_t *self_record(void)
         t = calloc(1, sizeof *t);
         if (t == NULL)
             rc_fatal_os("gc: out of memory for a thread record");
+        _rc_gc_check_head(&t->gen[0]);      /* calloc: 16-byte aligned, below 2^48 */
         for (int g = 0; g < GC_GENERATIONS; g++)
-            list_init(&t->gen[g]);
+            list_init(&t->gen[g], (unsigned)g);
         at_store_relaxed(&t->in_use, true);
         pthread_mutex_lock(&reg_lock);
         uint32_t id = at_load_relaxed(&nrecords);
@@ -235,14 +274,15 @@ static gc_thread_t *self_record(void)
 
 /* ---- the collection -------------------------------------------------------- */
 
+/* Every object COLLECTING is in scratch form while this runs. */
 static inline void visit_decref(rc_obj_t *child, void *arg)
 {
     (void)arg;
     if (!child->type->gc)
         return;
     gc_head_t *h = head_of(child);
-    if (h->word & F_COLLECTING)
-        scratch_dec(h);
+    if (h->prev & F_COLLECTING)
+        h->prev -= SCRATCH_ONE;
 }
 
 /* Calls visit on every child of o. The object model's own containers are
@@ -275,19 +315,28 @@ static RC_ALWAYS_INLINE void for_children(rc_obj_t *o, void (*visit)(rc_obj_t *,
     }
 }
 
+/* A child of an object found reachable is reachable: one tentatively
+ * unreachable goes back to the end of `reachable` (in scratch form,
+ * scratch 1: it will be scanned), one not scanned yet gets scratch 1. Its
+ * next word takes the generation move_unreachable gives survivors (the
+ * head's). */
 static inline void visit_reachable(rc_obj_t *child, void *arg)
 {
     gc_head_t *reachable = arg;
     if (!child->type->gc)
         return;
     gc_head_t *h = head_of(child);
-    if (!(h->word & F_COLLECTING))
+    uintptr_t w = h->prev;
+    if (!(w & F_COLLECTING))
         return;
-    if (h->word & F_UNREACHABLE) {           /* tentatively unreachable: back, to be scanned */
+    if (w & F_UNREACHABLE) {                 /* tentatively unreachable: back, to be scanned */
         list_unlink(h);
-        list_append(reachable, h);
-        h->word &= ~F_UNREACHABLE;
-        set_scratch(h, 1);
+        gc_head_t *last = prev_of(reachable);   /* the head's prev: a bare pointer */
+        uintptr_t gen = reachable->next & GEN_MASK;
+        last->next = (uintptr_t)h | gen;
+        h->next = (uintptr_t)reachable | gen;
+        reachable->prev = (uintptr_t)h;
+        to_scratch(h, 1);                    /* drops UNREACHABLE; prev is rebuilt when it is scanned */
     } else if (scratch(h) == 0) {
         set_scratch(h, 1);                   /* not scanned yet: it will be, as reachable */
     }
@@ -299,7 +348,7 @@ static void check_refs(gc_head_t *list, int64_t discount)
 {
     if (!at_load_relaxed(&debug_check))
         return;
-    for (gc_head_t *h = list->next; h != list; h = h->next)
+    for (gc_head_t *h = next_of(list); h != list; h = next_of(h))
         if (scratch(h) < 0) {
             rc_obj_t *o = obj_of(h);
             rc_fatal("gc: object %p (%s) has count %lld but tracked containers hold %lld more "
@@ -310,48 +359,53 @@ static void check_refs(gc_head_t *list, int64_t discount)
 
 /* Scratch = count (minus `discount`), then minus the references from
  * inside the list: what remains is the references from outside. Returns
- * the list's length. */
+ * the list's length. The list goes into scratch form (its prev pointers
+ * are rebuilt by move_unreachable). */
 static uint64_t compute_refs(gc_head_t *list, int64_t discount)
 {
     uint64_t n = 0;
-    for (gc_head_t *h = list->next; h != list; h = h->next) {
-        set_scratch(h, rc_refcount(obj_of(h)) - discount);
-        h->word |= F_COLLECTING;
+    for (gc_head_t *h = next_of(list); h != list; h = next_of(h)) {
+        to_scratch(h, rc_refcount(obj_of(h)) - discount);
         n++;
     }
-    for (gc_head_t *h = list->next; h != list; h = h->next)
+    for (gc_head_t *h = next_of(list); h != list; h = next_of(h))
         for_children(obj_of(h), visit_decref, NULL);
     check_refs(list, discount);
     return n;
 }
 
 /* A collection's (generations 0..gen) update_refs and subtract_refs in
- * one pass. Every scratch is 0 between collections (move_unreachable and
- * promote leave it so; track starts it so), so adding the count and
- * subtracting the references commute; a child is in the set when it is
- * tracked and its generation bits say 0..gen, which holds before the pass
- * reaches it (in a full collection: every tracked container). One pass
- * over the objects instead of two: a full collection is memory-bound. */
+ * one pass over the set. An object enters scratch form at its first
+ * touch, scratch = its count: when the pass reaches it, or when a
+ * reference from a member already scanned reaches it first (then minus
+ * that reference). A child is in the set when it is tracked and its
+ * generation bits (its next word's) are at most gen, which holds before
+ * the pass reaches it (in a full collection: every tracked container).
+ * One pass over the objects instead of two: a full collection is
+ * memory-bound. */
 static inline void visit_decref_gen(rc_obj_t *child, void *arg)
 {
-    uint64_t in_set = (uint64_t)(uintptr_t)arg;      /* F_TRACKED | gen << GEN_SHIFT */
+    uintptr_t gen = (uintptr_t)arg;
     if (!child->type->gc)
         return;
     gc_head_t *h = head_of(child);
-    uint64_t m = h->word & (GEN_BITS | F_TRACKED);
-    if ((m & F_TRACKED) && m <= in_set)
-        scratch_dec(h);
+    uintptr_t w = h->prev;
+    if (w & F_COLLECTING) {
+        h->prev = w - SCRATCH_ONE;
+    } else if ((w & F_TRACKED) && (h->next & GEN_MASK) <= gen) {
+        to_scratch(h, rc_refcount(child));
+        h->prev -= SCRATCH_ONE;
+    }
 }
 
 static uint64_t compute_refs_fused(gc_head_t *list, unsigned gen)
 {
-    void *in_set = (void *)(uintptr_t)(F_TRACKED | (uint64_t)gen << GEN_SHIFT);
+    void *in_set = (void *)(uintptr_t)gen;
     uint64_t n = 0;
-    for (gc_head_t *h = list->next; h != list; h = h->next) {
+    for (gc_head_t *h = next_of(list); h != list; h = next_of(h)) {
         rc_obj_t *o = obj_of(h);
-        int64_t c = rc_refcount(o);
-        h->word += (uint64_t)(c > INT32_MAX ? INT32_MAX : c) << 32;   /* scratch += count (visits so far only subtracted) */
-        h->word |= F_COLLECTING;
+        if (!(h->prev & F_COLLECTING))
+            to_scratch(h, rc_refcount(o));   /* first touch */
         for_children(o, visit_decref_gen, in_set);
         n++;
     }
@@ -369,48 +423,59 @@ static bool tuple_may_untrack(const rc_obj_t *o)
         const rc_obj_t *item = tu->items[i];
         if (item == NULL)
             return false;                    /* still being filled */
-        if (item->type->gc && (item->type != &rc_type_tuple || (head_of(item)->word & F_TRACKED)))
+        if (item->type->gc && (item->type != &rc_type_tuple || (head_of(item)->prev & F_TRACKED)))
             return false;
     }
     return true;
 }
 
 /* Leaves in `list` what is reachable from outside it, moves the rest to
- * `unreachable` (CPython's move_unreachable). A reachable object leaves
- * the set as it is scanned (COLLECTING cleared: a later reference to it
- * changes nothing), so survivors come out with clean flags. A reachable
- * tuple that can hold no cycle is untracked here (CPython does it in a
- * pass of its own over the survivors, untrack_tuples). */
+ * `unreachable` (CPython's move_unreachable). `list` is in scratch form
+ * and walked through next; `prev` trails the walk, so each object found
+ * reachable gets its prev pointer back as it is scanned, COLLECTING
+ * cleared (a later reference to it changes nothing) and its next word
+ * the target generation: survivors come out in pointer form with clean
+ * flags. An object moved to `unreachable` is in pointer form there with
+ * COLLECTING and UNREACHABLE. A reachable tuple that can hold no cycle is
+ * untracked here (CPython does it in a pass of its own over the
+ * survivors, untrack_tuples). */
 static void move_unreachable(gc_head_t *list, gc_head_t *unreachable, unsigned target)
 {
-    const uint64_t gen = (uint64_t)target << GEN_SHIFT;
-    gc_head_t *h = list->next;
+    const uintptr_t gen = target;
+    list->next = (uintptr_t)next_of(list) | gen;   /* visit_reachable's appends take it */
+    gc_head_t *prev = list, *h = next_of(list);
     while (h != list) {
-        gc_head_t *next;
         if (scratch(h) > 0) {
             rc_obj_t *o = obj_of(h);
+            /* may append to list: h's next is read after it */
             for_children(o, visit_reachable, list);
-            /* out of the set, scratch 0, in the generation it is promoted to */
-            h->word = (h->word & UINT64_C(0xFFFFFFFF) & ~(F_COLLECTING | GEN_BITS)) | gen;
-            next = h->next;                  /* after the traverse: it may have appended */
             if (o->type == &rc_type_tuple && tuple_may_untrack(o)) {
-                list_unlink(h);
-                h->word = 0;                 /* untracked: its death only counts */
+                prev->next = (uintptr_t)next_of(h) | gen;
+                h->next = h->prev = 0;       /* untracked: its death only counts */
+            } else {
+                to_pointer(h, prev, h->prev & F_KEEP);
+                h->next = (uintptr_t)next_of(h) | gen;
+                prev = h;
             }
         } else {
-            next = h->next;
-            list_unlink(h);
-            list_append(unreachable, h);
-            h->word |= F_UNREACHABLE;
+            prev->next = (uintptr_t)next_of(h) | gen;
+            gc_head_t *last = prev_of(unreachable);
+            to_pointer(h, last, (h->prev & F_KEEP) | F_COLLECTING | F_UNREACHABLE);
+            h->next = (uintptr_t)unreachable;
+            last->next = (uintptr_t)h | (last->next & GEN_MASK);
+            unreachable->prev = (uintptr_t)h;
         }
-        h = next;
+        h = next_of(prev);
     }
+    /* An object moved off the end leaves the walk at once: the head's
+     * prev was stale only then. */
+    list->prev = (uintptr_t)prev;
 }
 
-/* Moves every object of `list` to its owner's generation g. With one
- * owner (`only`, when every object came from one record) the list is
- * spliced whole, O(1): flags are already clean (move_unreachable) and a
- * stale scratch is rewritten by the next collection. */
+/* Moves every object of `list` (pointer form) to its owner's generation
+ * g. With one owner (`only`, when every object came from one record, and
+ * `clean`: move_unreachable left their flags clean and their next words
+ * at g) the list is spliced whole, O(1). */
 static void promote(gc_head_t *list, unsigned g, gc_thread_t *only, bool clean)
 {
     if (only != NULL && clean) {
@@ -418,10 +483,9 @@ static void promote(gc_head_t *list, unsigned g, gc_thread_t *only, bool clean)
         return;
     }
     while (!list_empty(list)) {
-        gc_head_t *h = list->next;
+        gc_head_t *h = next_of(list);
         list_unlink(h);
-        h->word = (h->word & UINT64_C(0xFFFFFFFF) & ~(F_COLLECTING | F_UNREACHABLE | GEN_BITS)) |
-                  (uint64_t)g << GEN_SHIFT;   /* scratch 0 */
+        h->prev &= ~(F_COLLECTING | F_UNREACHABLE);
         list_append(&records[owner_of(h)]->gen[g], h);
     }
 }
@@ -429,7 +493,7 @@ static void promote(gc_head_t *list, unsigned g, gc_thread_t *only, bool clean)
 static uint64_t list_len(const gc_head_t *l)
 {
     uint64_t n = 0;
-    for (const gc_head_t *h = l->next; h != l; h = h->next)
+    for (const gc_head_t *h = next_of(l); h != l; h = next_of(h))
         n++;
     return n;
 }
@@ -441,7 +505,7 @@ static rc_obj_t **snapshot(const gc_head_t *l, uint64_t n)
     if (v == NULL)
         rc_fatal_os("gc: out of memory for %llu pointers", (unsigned long long)n);
     uint64_t i = 0;
-    for (gc_head_t *h = l->next; h != l; h = h->next)
+    for (gc_head_t *h = next_of(l); h != l; h = next_of(h))
         v[i++] = obj_of(h);
     return v;
 }
@@ -452,9 +516,9 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
     /* acquire: pairs with the release store of nrecords. */
     uint32_t nrec = at_load_acquire(&nrecords);
     gc_head_t young, unreachable, garbage;
-    list_init(&young);
-    list_init(&unreachable);
-    list_init(&garbage);
+    list_init(&young, 0);
+    list_init(&unreachable, 0);
+    list_init(&garbage, 0);
     gc_thread_t *only = NULL;                /* the one record that contributed, if one */
     uint32_t contributors = 0;
     for (uint32_t r = 0; r < nrec; r++) {
@@ -487,10 +551,10 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
         rc_incref(held[i]);                 /* nothing dies before we say so */
 
     bool finalize = false;
-    for (gc_head_t *h = unreachable.next; h != &unreachable; h = h->next) {
+    for (gc_head_t *h = next_of(&unreachable); h != &unreachable; h = next_of(h)) {
         rc_obj_t *o = obj_of(h);
-        if (o->type->finalize && !(h->word & F_FINALIZED)) {
-            h->word |= F_FINALIZED;
+        if (o->type->finalize && !(h->prev & F_FINALIZED)) {
+            h->prev |= F_FINALIZED;
             o->type->finalize(o);
             finalize = true;
         }
@@ -500,9 +564,7 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
         /* What the finalizers made referenced from outside is alive again,
          * with everything it reaches. */
         rc_world_sync();
-        for (gc_head_t *h = unreachable.next; h != &unreachable; h = h->next)
-            h->word &= ~F_UNREACHABLE;
-        compute_refs(&unreachable, 1);
+        compute_refs(&unreachable, 1);       /* scratch form drops UNREACHABLE */
         move_unreachable(&unreachable, &garbage, target);
     } else {
         list_splice(&garbage, &unreachable);
@@ -510,14 +572,14 @@ static int64_t collect_stopped(int gen, gc_stats_t *st)
     st->resurrected = list_len(resurrected);
     st->collected = list_len(&garbage);
 
-    for (gc_head_t *h = garbage.next; h != &garbage; h = h->next) {
+    for (gc_head_t *h = next_of(&garbage); h != &garbage; h = next_of(h)) {
         rc_obj_t *o = obj_of(h);
         if (o->type->clear)
             o->type->clear(o);
     }
     rc_world_sync();                         /* the clears applied: counts exact */
     uint64_t survive = 0;
-    for (gc_head_t *h = garbage.next; h != &garbage; h = h->next)
+    for (gc_head_t *h = next_of(&garbage); h != &garbage; h = next_of(h))
         survive += rc_refcount(obj_of(h)) > 1;   /* more than our reference: uncollectable */
     st->uncollectable = survive;
 
@@ -651,6 +713,7 @@ static void arm(gc_thread_t *t)
     rc_gc_local_t *g = &_rc_gc_local;
     g->young = &t->gen[0];
     g->tag = ((uint64_t)t->id << OWNER_SHIFT) | F_TRACKED;
+    _Static_assert((((uint64_t)(MAX_RECORDS - 1) << OWNER_SHIFT) & RC_GC_PTR_MASK) == 0, "ids above the pointer");
     (void)set_bounds(g, at_load_relaxed(&count0));
 }
 
@@ -701,7 +764,8 @@ static void track(rc_obj_t *o)
     g->local++;
     fold(t, true);                           /* may collect: o is not linked yet */
     gc_head_t *h = head_of(o);
-    h->word = g->tag;
+    _rc_gc_check_head(h);                    /* every 32nd container, and every one unarmed */
+    h->prev = g->tag;
     list_append(g->young, h);
 }
 
@@ -763,12 +827,12 @@ static bool untrack_attached(rc_obj_t *o)
     if (_rc_gc_local.tag == RC_GC_TAG_UNARMED)
         arm(mine);
     count_death(mine);
-    if (!(h->word & F_TRACKED))
+    if (!(h->prev & F_TRACKED))
         return false;                        /* untracked (a tuple of no containers): rc frees it */
     gc_thread_t *owner = records[owner_of(h)];
     if (owner == mine || gc_collecting) {
         list_unlink(h);
-        h->word = 0;
+        h->next = h->prev = 0;
         return false;                        /* rc frees the block now */
     }
     bool free_rec = false;
@@ -777,7 +841,7 @@ static bool untrack_attached(rc_obj_t *o)
      * a thread reuses it. acquire: pairs with the release in exit_hook. */
     if (!at_load_relaxed(&owner->in_use) && at_cas_strong_acquire(&owner->in_use, &free_rec, true)) {
         list_unlink(h);
-        h->word = 0;
+        h->next = h->prev = 0;
         drain_remote(owner);
         /* release: pairs with the acquire CAS of the next claimer. */
         at_store_release(&owner->in_use, false);
@@ -856,7 +920,7 @@ uint64_t gc_tracked_count(void)
     return n;
 }
 
-bool gc_is_tracked(const rc_obj_t *o) { return o->type->gc && (head_of(o)->word & F_TRACKED); }
+bool gc_is_tracked(const rc_obj_t *o) { return o->type->gc && (head_of(o)->prev & F_TRACKED); }
 
 gc_stats_t gc_get_stats(int generation)
 {

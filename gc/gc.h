@@ -3,8 +3,9 @@
  *
  * Containers (tuple, list, node) are tracked from construction to death
  * (tuples that can hold no cycle are untracked by a collection, as in
- * CPython) and carry a 24-byte header (two list links; a word of flags,
- * generation, owner record and scratch count).
+ * CPython) and carry a 16-byte header (two list links whose spare bits hold the
+ * flags, generation and owner record; the scratch count takes one link's
+ * place during a collection, as in CPython).
  * Three generations with CPython's thresholds (700, 10, 10). A collection
  * of generation g stops the world (every count exact), copies each count
  * into the scratch field, subtracts references from inside 0..g, keeps

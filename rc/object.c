@@ -132,40 +132,56 @@ static size_t head_bytes(const rc_type_t *type) { return type->gc ? RC_GC_HEAD_B
 
 void _rc_gc_free_block(rc_obj_t *o) { block_free(o, head_bytes(o->type), obj_size(o)); }
 
+void _rc_gc_check_head(const void *h)
+{
+    if (RC_UNLIKELY(((uintptr_t)h & ~RC_GC_PTR_MASK) != 0))
+        rc_fatal("gc: a container's header at %p is not 16-byte aligned below 2^48: the 16-byte "
+                 "header keeps its flags and owner in the links' spare bits (docs/gc.md) [strategy %s]",
+                 h, RC_STRATEGY_NAME);
+}
+
 /* A container is fully made: onto this thread's youngest generation, or
  * (the bound reached, unarmed, no collector) to the collector's slow path,
- * which may collect first. */
+ * which may collect first. Generation 0's next words carry generation 0:
+ * bare pointers, like its head's prev. */
 static RC_ALWAYS_INLINE rc_obj_t *gc_track(rc_obj_t *o)
 {
     rc_gc_local_t *g = &_rc_gc_local;
     rc_gc_head_t *h = rc_gc_head(o);
+#if RC_DEBUG
+    _rc_gc_check_head(h);
+#endif
     if (RC_LIKELY(g->local < g->high)) {
         g->local++;
-        rc_gc_head_t *young = g->young, *last = young->prev;
-        h->word = g->tag;
-        h->next = young;
-        h->prev = last;
-        last->next = h;
-        young->prev = h;
+        rc_gc_head_t *young = g->young, *last = (rc_gc_head_t *)young->prev;
+        h->prev = (uintptr_t)last | g->tag;
+        h->next = (uintptr_t)young;
+        last->next = (uintptr_t)h;
+        young->prev = (uintptr_t)h;
     } else if (_rc_gc_hooks != NULL) {
         _rc_gc_hooks->track(o);
     } else {
-        h->word = 0;                     /* no collector: untracked */
+        h->next = h->prev = 0;           /* no collector: untracked */
     }
     return o;
 }
 
 /* A container died: unlinked from this thread's list, or (another
  * thread's, flagged, the bound reached, unarmed) the collector's slow
- * path. True: the collector keeps the block for now. */
+ * path. True: the collector keeps the block for now. The next header's
+ * prev keeps its own owner and flags; the previous header's next takes
+ * ours as it is (the same list, the same generation bits). */
 static RC_ALWAYS_INLINE bool gc_untrack(rc_obj_t *o)
 {
     rc_gc_local_t *g = &_rc_gc_local;
     rc_gc_head_t *h = rc_gc_head(o);
-    if (RC_LIKELY(g->local > g->low && (h->word & ~RC_GC_GEN_BITS) == g->tag)) {
+    uintptr_t prev = h->prev;
+    if (RC_LIKELY(g->local > g->low && (prev & RC_GC_META_MASK) == g->tag)) {
         g->local--;
-        h->prev->next = h->next;
-        h->next->prev = h->prev;
+        uintptr_t next = h->next;
+        rc_gc_head_t *p = rc_gc_ptr(prev), *n = rc_gc_ptr(next);
+        p->next = next;
+        n->prev = (n->prev & RC_GC_META_MASK) | (uintptr_t)p;
         return false;
     }
     return _rc_gc_hooks != NULL && _rc_gc_hooks->untrack(o);

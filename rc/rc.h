@@ -294,27 +294,50 @@ struct rc_type {
     void (*finalize)(rc_obj_t *o);
 };
 
-/* The cycle detector's header in front of every container. The object
- * model links a container into its thread's youngest generation when it
- * is made and unlinks it when it dies, inline (rc/object.c: a list link
- * and a count, as CPython's _PyObject_GC_TRACK); gc/gc.c owns the policy
- * and the word's meaning (flags, owner, scratch count; 0: untracked). */
+/* The cycle detector's header in front of every container, 16 bytes as
+ * CPython's PyGC_Head. The object model links a container into its
+ * thread's youngest generation when it is made and unlinks it when it
+ * dies, inline (rc/object.c: a list link and a count, as CPython's
+ * _PyObject_GC_TRACK); gc/gc.c owns the policy. Headers are 16-byte
+ * aligned and below 2^48 (checked: _rc_gc_check_head), which frees four
+ * low bits and sixteen high bits in each link (docs/gc.md):
+ *
+ *   next: the next header | the list's generation (bits 0-1). Every next
+ *         word of a list (its head's too) carries the same generation, so
+ *         an unlink copies the word as it is.
+ *   prev: owner record id << 48 | the previous header | flags (bits 0-3:
+ *         RC_GC_TRACKED, finalized, collecting, unreachable). A list
+ *         head's prev is a bare pointer. Untracked: 0. While a collection
+ *         runs, gc/gc.c keeps its scratch count here instead of the
+ *         pointer (CPython's trick: the set is walked through next). */
 typedef struct rc_gc_head_s {
-    struct rc_gc_head_s *next, *prev;
-    uint64_t word;
+    _Alignas(16) uintptr_t next;
+    uintptr_t prev;
 } rc_gc_head_t;
 _Static_assert(sizeof(rc_gc_head_t) == RC_GC_HEAD_BYTES, "RC_GC_HEAD_BYTES must match rc_gc_head_t");
+#define RC_GC_TRACKED    UINT64_C(1)                      /* prev bit 0 */
+#define RC_GC_FLAG_BITS  UINT64_C(0xF)                    /* prev bits 0-3 */
+#define RC_GC_GEN_MASK   UINT64_C(0x3)                    /* next bits 0-1 */
+#define RC_GC_OWNER_SHIFT 48
+#define RC_GC_PTR_MASK   UINT64_C(0x0000FFFFFFFFFFF0)     /* a link's pointer bits */
+#define RC_GC_META_MASK  (~RC_GC_PTR_MASK)               /* prev: owner and flags */
+static inline rc_gc_head_t *rc_gc_ptr(uintptr_t link) { return (rc_gc_head_t *)(link & RC_GC_PTR_MASK); }
+/* Fatal (one line) unless h is 16-byte aligned and below 2^48: the
+ * collector's slow paths check every header they see, debug builds every
+ * one the fast paths link. */
+void _rc_gc_check_head(const void *h);
 
 /* The calling thread's tracking state, which the collector arms in its
  * slow paths while the thread is attached and disarms when it detaches
- * (rc_core_on_detach). Armed: a container made goes onto `young` with
- * word `tag` while `local < high`; one that dies with word `tag` is
- * unlinked while `local > low` (its generation bits aside); `local`
- * counts net container births not yet folded into the collector's
- * count. Anything else (unarmed, the
- * bounds reached, a container of another thread, a flag set by a
- * collection) goes to the collector's hooks. Unarmed: tag
- * RC_GC_TAG_UNARMED, which no header word equals (bit 0 is never set).
+ * (rc_core_on_detach). Armed: a container made goes onto `young` (a
+ * generation-0 list head) with prev's metadata `tag` (owner << 48 |
+ * RC_GC_TRACKED) while `local < high`; one that dies with metadata `tag`
+ * (prev & RC_GC_META_MASK: no other flag set) is unlinked while `local >
+ * low`; `local` counts net container births not yet folded into the
+ * collector's count. Anything else (unarmed, the bounds reached, a
+ * container of another thread, a flag set by a collection) goes to the
+ * collector's hooks. Unarmed: tag RC_GC_TAG_UNARMED, a pointer bit, which
+ * no masked prev equals.
  * While the total count is zero, deaths count nothing (CPython's count
  * stops at zero): the collector sets `floor` to `local` and lets deaths
  * run below it, so the count is max(local, floor); INT64_MIN otherwise. */
@@ -323,10 +346,8 @@ typedef struct rc_gc_local {
     uint64_t tag;
     int64_t local, high, low, floor;
 } rc_gc_local_t;
-#define RC_GC_TAG_UNARMED UINT64_C(1)
-/* The generation a container is in, in its word; untrack ignores it. */
-#define RC_GC_GEN_SHIFT 6
-#define RC_GC_GEN_BITS (UINT64_C(3) << RC_GC_GEN_SHIFT)
+#define RC_GC_TAG_UNARMED UINT64_C(0x10)
+_Static_assert((RC_GC_TAG_UNARMED & RC_GC_META_MASK) == 0, "the unarmed tag must be a value no masked prev has");
 extern _Thread_local rc_gc_local_t _rc_gc_local;
 
 /* The collector's slow paths (gc/gc.c sets them before main; with no
