@@ -53,11 +53,14 @@ _Static_assert(MAX_RECORDS <= (1 << (64 - RC_GC_OWNER_SHIFT)), "an owner id fits
 static inline gc_head_t *head_of(const rc_obj_t *o) { return rc_gc_head(o); }
 static inline rc_obj_t *obj_of(gc_head_t *h) { return (rc_obj_t *)((char *)h + RC_GC_HEAD_BYTES); }
 static inline gc_head_t *next_of(const gc_head_t *h) { return rc_gc_ptr(h->next); }
-static inline gc_head_t *prev_of(const gc_head_t *h) { return rc_gc_ptr(h->prev); }   /* pointer form */
-static inline uint32_t owner_of(const gc_head_t *h) { return (uint32_t)(h->prev >> OWNER_SHIFT); }  /* either form */
+static inline gc_head_t *prev_of(const gc_head_t *h) { return rc_gc_ptr(rc_gc_prev(h)); }   /* pointer form */
+static inline uint32_t owner_of(const gc_head_t *h) { return (uint32_t)(rc_gc_prev(h) >> OWNER_SHIFT); }  /* either form */
 #define OWNER_BITS (~UINT64_C(0) << OWNER_SHIFT)
-/* prev's pointer, keeping h's owner and flags (pointer form). */
-static inline void set_prev(gc_head_t *h, const gc_head_t *p) { h->prev = (h->prev & RC_GC_META_MASK) | (uintptr_t)p; }
+/* prev's pointer, keeping h's owner and flags (pointer form). prev_of,
+ * owner_of and set_prev are the list operations an owner runs while
+ * another thread may be reading the same prev (rc/rc.h: rc_gc_prev);
+ * the rest of this file touches prev with the world stopped, plainly. */
+static inline void set_prev(gc_head_t *h, const gc_head_t *p) { rc_gc_set_prev(h, (rc_gc_prev(h) & RC_GC_META_MASK) | (uintptr_t)p); }
 
 /* The scratch form: a 32-bit count between the owner and the flags,
  * biased by 2^31 so that it is never below zero in a real collection (a
@@ -827,7 +830,7 @@ static bool untrack_attached(rc_obj_t *o)
     if (_rc_gc_local.tag == RC_GC_TAG_UNARMED)
         arm(mine);
     count_death(mine);
-    if (!(h->prev & F_TRACKED))
+    if (!(rc_gc_prev(h) & F_TRACKED))
         return false;                        /* untracked (a tuple of no containers): rc frees it */
     gc_thread_t *owner = records[owner_of(h)];
     if (owner == mine || gc_collecting) {
@@ -920,7 +923,7 @@ uint64_t gc_tracked_count(void)
     return n;
 }
 
-bool gc_is_tracked(const rc_obj_t *o) { return o->type->gc && (head_of(o)->prev & F_TRACKED); }
+bool gc_is_tracked(const rc_obj_t *o) { return o->type->gc && (rc_gc_prev(head_of(o)) & F_TRACKED); }
 
 gc_stats_t gc_get_stats(int generation)
 {

@@ -153,15 +153,16 @@ static RC_ALWAYS_INLINE rc_obj_t *gc_track(rc_obj_t *o)
 #endif
     if (RC_LIKELY(g->local < g->high)) {
         g->local++;
-        rc_gc_head_t *young = g->young, *last = (rc_gc_head_t *)young->prev;
-        h->prev = (uintptr_t)last | g->tag;
+        rc_gc_head_t *young = g->young, *last = (rc_gc_head_t *)rc_gc_prev(young);
+        rc_gc_set_prev(h, (uintptr_t)last | g->tag);
         h->next = (uintptr_t)young;
         last->next = (uintptr_t)h;
-        young->prev = (uintptr_t)h;
+        rc_gc_set_prev(young, (uintptr_t)h);
     } else if (_rc_gc_hooks != NULL) {
         _rc_gc_hooks->track(o);
     } else {
-        h->next = h->prev = 0;           /* no collector: untracked */
+        h->next = 0;                     /* no collector: untracked */
+        rc_gc_set_prev(h, 0);
     }
     return o;
 }
@@ -175,13 +176,13 @@ static RC_ALWAYS_INLINE bool gc_untrack(rc_obj_t *o)
 {
     rc_gc_local_t *g = &_rc_gc_local;
     rc_gc_head_t *h = rc_gc_head(o);
-    uintptr_t prev = h->prev;
+    uintptr_t prev = rc_gc_prev(h);
     if (RC_LIKELY(g->local > g->low && (prev & RC_GC_META_MASK) == g->tag)) {
         g->local--;
         uintptr_t next = h->next;
         rc_gc_head_t *p = rc_gc_ptr(prev), *n = rc_gc_ptr(next);
         p->next = next;
-        n->prev = (n->prev & RC_GC_META_MASK) | (uintptr_t)p;
+        rc_gc_set_prev(n, (rc_gc_prev(n) & RC_GC_META_MASK) | (uintptr_t)p);
         return false;
     }
     return _rc_gc_hooks != NULL && _rc_gc_hooks->untrack(o);
