@@ -14,16 +14,11 @@
 
 #include "rc/rc.h"
 #include "tests/check.h"
+#include "tests/objects.h"
 
 static uint64_t scale = 1;
 
 /* Objects alive after a safepoint (where deferred counting frees). */
-static uint64_t live(void)
-{
-    rc_safepoint();
-    return rc_stats_get().live;
-}
-
 static void *worker(void *arg)
 {
     (void)arg;

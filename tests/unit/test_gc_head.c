@@ -29,18 +29,7 @@
 #include "rc/rc.h"
 #include "tests/check.h"
 #include "tests/death.h"
-
-static uint64_t live(void)
-{
-    rc_safepoint();
-    return rc_stats_get().live;
-}
-
-static void link_nodes(rc_obj_t *from, uint32_t slot, rc_obj_t *to)
-{
-    rc_incref(to);
-    rc_node_set(from, slot, to);
-}
+#include "tests/objects.h"
 
 /* ---- the address check ----------------------------------------------------- */
 

@@ -18,12 +18,7 @@
 #include "rc/rc.h"
 #include "tests/check.h"
 #include "tests/death.h"
-
-static uint64_t live(void)
-{
-    rc_safepoint();
-    return rc_stats_get().live;
-}
+#include "tests/objects.h"
 
 static void unattached_container(void)
 {

@@ -21,12 +21,8 @@
 #include "rc/rc.h"
 #include "tests/check.h"
 #include "tests/death.h"
+#include "tests/objects.h"
 
-static uint64_t live(void)
-{
-    rc_safepoint();
-    return rc_stats_get().live;
-}
 static int64_t count(rc_obj_t *o)
 {
     rc_safepoint();
