@@ -67,6 +67,24 @@ const bench_workload_t *bench_workload_find(const bench_strategy_t *s, const cha
     return NULL;
 }
 
+const char *bench_unit_name(bench_unit_t u)
+{
+    static const char *const names[] = {
+#define X(e, name) [BENCH_UNIT_##e] = #name,
+        BENCH_FOR_EACH_UNIT(X)
+#undef X
+    };
+    return (unsigned)u < sizeof names / sizeof names[0] ? names[u] : names[BENCH_UNIT_OP];
+}
+
+const char *bench_workload_unit(const char *name)
+{
+    const bench_workload_t *w = bench_nstrategies ? bench_workload_find(bench_strategies[0], name) : NULL;
+    for (unsigned p = 0; w == NULL && p < bench_npeers; p++)
+        w = bench_workload_find(bench_peers[p], name);
+    return bench_unit_name(w ? w->unit : BENCH_UNIT_OP);
+}
+
 bool bench_threads_fit(const bench_workload_t *w, unsigned t)
 {
     return t >= w->min_threads && (w->thread_step == 0 || t % w->thread_step == 0) &&

@@ -38,9 +38,10 @@ typedef struct bench_params {
  * one file each, and every peer's version of them): X(name, quick,
  * default, paper) gives the size each runs at: --quick, by default (a run
  * takes 0.05-0.5 s on one thread), --size=paper (the papers' own). One
- * operation is one whole run of the program. Each run checks its answer
- * against bench_program_answer (bench/bench.c), which every
- * implementation shares: a wrong answer makes the row an error. */
+ * operation is one whole run of the program (each entry's unit:
+ * BENCH_UNIT_RUN). Each run checks its answer against
+ * bench_program_answer (bench/bench.c), which every implementation
+ * shares: a wrong answer makes the row an error. */
 #define BENCH_FOR_EACH_PROGRAM(X) \
     X(binarytrees, 6, 14, 21)            /* the largest tree's depth (the benchmarks game's n) */ \
     X(rbtree, 1000, 200000, 4200000)     /* keys inserted (Koka's rbtree) */ \
@@ -48,6 +49,19 @@ typedef struct bench_params {
     X(deriv, 5, 8, 10)                   /* Koka's deriv: nest count */ \
     X(nqueens, 8, 11, 13)                /* board size; every solution a list sharing tails */ \
     X(cfold, 8, 17, 20)                  /* Koka's cfold: expression depth */
+
+/* A workload's unit: what one of its operations is, as the reports name
+ * it (the CSV's unit column, the summary, the HTML; ns_per_op is ns per
+ * unit). Each workload's entry in bench/workloads/ says its own (the
+ * programs: a run; gc_pause_*: a full collection; left out: an op); a
+ * peer's workload of the same name is in rcbench's unit
+ * (bench_workload_unit). X(ENUM_SUFFIX, name). */
+#define BENCH_FOR_EACH_UNIT(X) X(OP, op) X(COLLECTION, collection) X(RUN, run)
+typedef enum bench_unit {
+#define X(e, name) BENCH_UNIT_##e,
+    BENCH_FOR_EACH_UNIT(X)
+#undef X
+} bench_unit_t;
 
 typedef struct bench_workload {
     const char *name;
@@ -82,6 +96,10 @@ typedef struct bench_workload {
      * every container is still tracked and untracked. A collection during
      * the run makes the row an error. A "_gc" variant leaves it on. */
     bool acyclic;
+    /* What one operation is, in one word (BENCH_FOR_EACH_UNIT; left out:
+     * an op). A peer's entry for a workload of rcbench's is not read:
+     * bench_workload_unit takes rcbench's. */
+    bench_unit_t unit;
 } bench_workload_t;
 
 /* Repetitions of the gc_pause workloads (rcbench's and cpython-gc's). A
@@ -240,6 +258,14 @@ void bench_no_collections(uint64_t *collections, uint64_t *p50, uint64_t *p99, u
 unsigned bench_workload_count(const bench_strategy_t *s);
 const bench_workload_t *bench_workload_at(const bench_strategy_t *s, unsigned i);
 const bench_workload_t *bench_workload_find(const bench_strategy_t *s, const char *name);
+
+/* The name of unit u ("op", "collection", "run"). */
+const char *bench_unit_name(bench_unit_t u);
+/* The unit of the workload named NAME, as its rows report it: rcbench's
+ * own entry's (every strategy's table has the same), so a peer's version
+ * of a workload is counted in the same unit; a workload only peers have
+ * (alloc_*, empty) in its own entry's; "op" for a name no table has. */
+const char *bench_workload_unit(const char *name);
 
 /* Whether w runs on `threads` threads (its minimum, step and maximum). */
 bool bench_threads_fit(const bench_workload_t *w, unsigned threads);

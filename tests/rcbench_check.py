@@ -13,6 +13,9 @@ Usage: rcbench_check.py RCBENCH CSV JSON [rcbench flags...]
   availability and overlap in [0, 1], binding "none" or pu indices;
 - the peer column is "yes" exactly for the peers' rows (`--list=peers`), and every
   gc_pause row tracked at least its heap's containers;
+- the unit column says "run" on every row of a program (`--list
+  --workloads=programs`), peers' rows too, "collection" on every gc_pause
+  row (`--workloads=gc_pause`), "op" on every other;
 - the Google Benchmark JSON goes through Google Benchmark's own compare.py
   (Debian's libbenchmark-tools) compared with itself, exit 0, and compare.py
   names every benchmark.
@@ -52,6 +55,11 @@ def main():
     schema, peers = rcbench_list("--list=columns"), set(rcbench_list("--list=peers"))
     if len(schema) < 10 or not peers:
         fail(f"--list=columns {schema} or --list=peers {peers} is too short")
+    # The workloads each unit is expected of, by the binary's own groups.
+    programs = {b.split("/")[0] for b in rcbench_list("--list", "--workloads=programs")}
+    collections = {b.split("/")[0] for b in rcbench_list("--list", "--workloads=gc_pause")}
+    if not programs or not collections:
+        fail(f"--workloads=programs lists {programs}, --workloads=gc_pause {collections}")
     documented = doc_columns.documented(METHOD)
     if set(schema) - documented:
         fail(f"docs/method.md does not document the column(s) {sorted(set(schema) - documented)}")
@@ -67,7 +75,7 @@ def main():
     want = [f"{k}={rows[1][col[k]]}" for k in ("arch", "cpu_model", "compiler", "revision")]
     if facts != want:
         fail(f"--list=machine {facts} is not the CSV's {want}")
-    seen = set()
+    seen, units = set(), {}
     for n, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             fail(f"{csv_path}:{n}: {len(row)} fields, header has {len(header)}")
@@ -107,6 +115,11 @@ def main():
         want_peer = "yes" if r["strategy"] in peers else "no"
         if r["peer"] != want_peer:
             fail(f"{csv_path}:{n}: {name}: peer '{r['peer']}', expected '{want_peer}'")
+        want_unit = "run" if r["workload"] in programs else \
+            "collection" if r["workload"] in collections else "op"
+        if r["unit"] != want_unit:
+            fail(f"{csv_path}:{n}: {name}: unit '{r['unit']}', expected '{want_unit}'")
+        units[want_unit] = units.get(want_unit, 0) + 1
         if r["workload"].startswith("gc_pause_"):
             size = {"10k": 10000, "100k": 100000, "300k": 300000, "1m": 1000000}[r["workload"][len("gc_pause_"):]]
             if not r["gc_tracked"] or int(r["gc_tracked"]) < size:
@@ -115,6 +128,7 @@ def main():
     if missing:
         fail(f"{len(missing)} benchmark(s) listed but not in the CSV, e.g. {missing[:3]}")
     print(f"ok: {len(rows) - 1} CSV rows cover all {len(listed)} benchmarks; {len(col)} columns")
+    print("ok: units " + ", ".join(f"{u}: {k} rows" for u, k in sorted(units.items())))
 
     with open(json_path) as f:
         # Self-timed (cpython-gc) and threaded benchmarks carry Google

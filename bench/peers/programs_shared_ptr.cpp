@@ -635,23 +635,23 @@ uint64_t deriv_shared(void *ctx, unsigned thread, uint64_t n)
 #define SETUP(program) [](const bench_params_t *p, unsigned t) { return setup(program, p, t); }
 constexpr bench_workload_t programs_w[] = {
     {"binarytrees", "run of binarytrees (make_shared, one owner a node)", 0, 0, 0, false, 1, SETUP("binarytrees"),
-     run<binarytrees>, teardown, nullptr, 0, false, verdict, false},
+     run<binarytrees>, teardown, nullptr, 0, false, verdict, false, BENCH_UNIT_RUN},
     {"rbtree", "run of rbtree (persistent, path copied)", 0, 0, 0, false, 1, SETUP("rbtree"), run<rbtree>,
-     teardown, nullptr, 0, false, verdict, false},
+     teardown, nullptr, 0, false, verdict, false, BENCH_UNIT_RUN},
     {"rbtree_ck", "run of rbtree_ck (every 5th version kept)", 0, 0, 0, false, 1, SETUP("rbtree_ck"),
-     run<rbtree_ck>, teardown, nullptr, 0, false, verdict, false},
+     run<rbtree_ck>, teardown, nullptr, 0, false, verdict, false, BENCH_UNIT_RUN},
     {"rbtree_shared", "run of N/10 inserts into a version of one shared tree", 0, 0, 0, false, 1,
-     rbtree_shared_setup, rbtree_shared, teardown, nullptr, 0, false, verdict, false},
+     rbtree_shared_setup, rbtree_shared, teardown, nullptr, 0, false, verdict, false, BENCH_UNIT_RUN},
     {"deriv", "run of deriv (shared subexpressions)", 0, 0, 0, false, 1, SETUP("deriv"), run<deriv>, teardown,
-     nullptr, 0, false, verdict, false},
+     nullptr, 0, false, verdict, false, BENCH_UNIT_RUN},
     {"deriv_shared", "run of deriv's last step on one expression all threads share", 0, 0, 0, false, 1,
-     deriv_shared_setup, deriv_shared, teardown, nullptr, 0, false, verdict, false},
+     deriv_shared_setup, deriv_shared, teardown, nullptr, 0, false, verdict, false, BENCH_UNIT_RUN},
     {"nqueens", "run of nqueens (lists sharing tails)", 0, 0, 0, false, 1, SETUP("nqueens"), run<nqueens>,
-     teardown, nullptr, 0, false, verdict, false},
+     teardown, nullptr, 0, false, verdict, false, BENCH_UNIT_RUN},
     {"nqueens_shared", "run of nqueens split by first column across the threads", 0, 0, 0, false, 1,
-     SETUP("nqueens"), nqueens_shared, teardown, nullptr, 0, false, verdict, false},
+     SETUP("nqueens"), nqueens_shared, teardown, nullptr, 0, false, verdict, false, BENCH_UNIT_RUN},
     {"cfold", "run of cfold (make_shared, one owner a node)", 0, 0, 0, false, 1, SETUP("cfold"), cfold_run,
-     teardown, nullptr, 0, false, verdict, false},
+     teardown, nullptr, 0, false, verdict, false, BENCH_UNIT_RUN},
 };
 #undef SETUP
 

@@ -197,9 +197,9 @@ uint64_t handoff(void *ctx, unsigned thread, uint64_t n)
 
 constexpr bench_workload_t shared_ptr_w[] = {
     {"tree", "tree node made (make_shared) and freed", 1, 1, 0, false, 1 << 17, tree_setup, tree, tree_teardown,
-     tree_ops, 0, false, nullptr, false},
+     tree_ops, 0, false, nullptr, false, BENCH_UNIT_OP},
     {"handoff", "2-tuple made on one thread, freed on another", 2, 2, 0, true, 1 << 16, handoff_setup, handoff,
-     handoff_teardown, nullptr, 0, false, nullptr, false},
+     handoff_teardown, nullptr, 0, false, nullptr, false, BENCH_UNIT_OP},
 };
 constexpr bench_family_t shared_ptr_family = {sizeof shared_ptr_w / sizeof shared_ptr_w[0], shared_ptr_w};
 

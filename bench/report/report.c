@@ -13,9 +13,10 @@
  * The summary opens with who wins where: per workload and thread count,
  * the fastest strategy (ours on the arena), its median time in the
  * workload's unit, and the runner-up's, atomic's and the best peer's time
- * over it. Then per workload, in its unit (per op; per collection for
- * gc_pause_*; per run for a program; ns, us, ms or s, whichever keeps the
- * figures to 3-4 digits), atomic's median and every other strategy as a
+ * over it. Then per workload, in its unit (the rows' unit column, as the
+ * workload's entry says: per op; per collection for gc_pause_*; per run
+ * for a program; ns, us, ms or s, whichever keeps the figures to 3-4
+ * digits), atomic's median and every other strategy as a
  * ratio to it, three significant digits, for each allocator and thread
  * count. Multi-thread lines are split by placement only when the run saw
  * both: "near" when the round trip between the first two threads
@@ -47,7 +48,7 @@
     "cpu_ns_per_op,peak_rss_kib,header_bytes,gc_collections,gc_pause_p50_us,gc_pause_p99_us,"   \
     "gc_pause_max_us,binding,arch,cpu_model,compiler,revision,timestamp,availability,overlap,"  \
     "c2c_ns,atomics,deferred_epochs,deferred_buffer_peak_kib,deferred_max_delay_epochs,gc_tracked,"  \
-    "peer,error"
+    "peer,error,unit"
 #define NEAR_NS     150.0
 #define LOW_OVERLAP 0.9
 
@@ -174,7 +175,8 @@ static void write_row(FILE *f, const report_row_t *r)
     num(f, (double)r->deferred_max_delay_epochs, 0, ok && r->deferred);
     num(f, (double)r->gc_tracked, 0, ok && r->gc_tracked >= 0);
     field(f, r->peer ? "yes" : "no", false);
-    field(f, r->error, true);
+    field(f, r->error, false);
+    field(f, r->unit[0] ? r->unit : "op", true);
 }
 
 /* A temporary file next to path, made with mkstemp (a name of our own:
@@ -414,22 +416,21 @@ static const char *ratio3(char *buf, size_t n, double v)
     return buf;
 }
 
-/* A workload's unit: what one op is (a full collection for gc_pause_*, a
- * whole run for a program, else the workload's op) and the time unit its
- * figures read best in (ns, us, ms or s: the largest that keeps its
- * fastest median at 1 or more), so a cell has at most 3-4 digits. */
+/* A workload's unit: what one op is (its rows' unit, which the workload's
+ * entry says: a full collection for gc_pause_*, a whole run for a
+ * program, else an op) and the time unit its figures read best in (ns,
+ * us, ms or s: the largest that keeps its fastest median at 1 or more),
+ * so a cell has at most 3-4 digits. */
 typedef struct unit { const char *what, *name; double scale; } unit_t;
 
 static unit_t unit_of(const char *w)
 {
     unit_t u = { "op", "ns", 1 };
-    bool program = false;
-    for (unsigned i = 0; i < nrows && !program; i++)
-        program = rows[i].program && !strcmp(rows[i].workload, w);
-    if (strncmp(w, "gc_pause", 8) == 0)
-        u.what = "collection";
-    else if (program)
-        u.what = "run";
+    for (unsigned i = 0; i < nrows; i++)
+        if (rows[i].unit[0] && !strcmp(rows[i].workload, w)) {
+            u.what = rows[i].unit;
+            break;
+        }
     double lo = INFINITY;
     for (unsigned i = 0; i < nrows; i++)
         if (!rows[i].error[0] && !strcmp(rows[i].workload, w) && rows[i].ns_per_op > 0 && rows[i].ns_per_op < lo)

@@ -27,6 +27,7 @@ typedef struct report_row {
     int64_t gc_tracked;                  /* -1: not reported */
     bool peer;
     bool program;                        /* one of the programs (bench_is_program): the summary's own section */
+    char unit[16];                       /* what one op is (bench_workload_unit): "op", "collection", "run" */
     char binding[512];
     double availability, overlap, c2c_ns;
     char timestamp[32];

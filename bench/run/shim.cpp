@@ -326,6 +326,7 @@ void Reporter::add(const Run &r)
         if (part[1] == t->name)
             row.peer = t->peer;
     row.program = bench_is_program(row.workload);
+    copy_str(row.unit, sizeof row.unit, bench_workload_unit(row.workload));
     copy_str(row.allocator, sizeof row.allocator, part[2]);
     row.threads = (unsigned)std::strtoul(part[3].c_str() + std::strlen("threads:"), nullptr, 10);
     row.repetition = r.repetition_index < 0 ? 0 : (unsigned)r.repetition_index;

@@ -113,11 +113,13 @@ static uint64_t binarytrees(void *ctx, unsigned thread, uint64_t n)
 static const bench_workload_t programs[] = {
     { .name = "binarytrees", .op = "run of binarytrees (the benchmarks game's, every tree checked)",
       .ops_per_iter = 1, .setup = bt_setup, .run = binarytrees, .teardown = bt_teardown,
-      .verdict = bt_verdict, .acyclic = true },
+      .verdict = bt_verdict, .acyclic = true,
+      .unit = BENCH_UNIT_RUN },
     /* The same with the cycle detector on (the programs are acyclic and
      * run with it off): what a collector that cannot know so costs. */
     { .name = "binarytrees_gc", .op = "run of binarytrees with the cycle detector on",
       .ops_per_iter = 1, .setup = bt_setup, .run = binarytrees, .teardown = bt_teardown,
-      .verdict = bt_verdict },
+      .verdict = bt_verdict,
+      .unit = BENCH_UNIT_RUN },
 };
 const bench_family_t bench_binarytrees_family = BENCH_FAMILY(programs);

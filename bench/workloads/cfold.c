@@ -277,6 +277,7 @@ static uint64_t cfold_program(void *ctx, unsigned thread, uint64_t n)
 
 static const bench_workload_t programs[] = {
     { .name = "cfold", .op = "run of cfold (build, reassociate, fold, evaluate)", .ops_per_iter = 1,
-      .setup = cf_setup, .run = cfold_program, .teardown = cf_teardown, .verdict = cf_verdict, .acyclic = true },
+      .setup = cf_setup, .run = cfold_program, .teardown = cf_teardown, .verdict = cf_verdict, .acyclic = true,
+      .unit = BENCH_UNIT_RUN },
 };
 const bench_family_t bench_cfold_family = BENCH_FAMILY(programs);

@@ -360,9 +360,11 @@ static uint64_t deriv_shared(void *ctx, unsigned thread, uint64_t n)
 
 static const bench_workload_t programs[] = {
     { .name = "deriv", .op = "run of deriv (x^x differentiated N times, each counted)", .ops_per_iter = 1,
-      .setup = dv_setup, .run = deriv, .teardown = dv_teardown, .verdict = dv_verdict, .acyclic = true },
+      .setup = dv_setup, .run = deriv, .teardown = dv_teardown, .verdict = dv_verdict, .acyclic = true,
+      .unit = BENCH_UNIT_RUN },
     { .name = "deriv_shared", .op = "run of deriv's last step on one expression all threads share",
       .ops_per_iter = 1, .setup = dv_shared_setup, .run = deriv_shared, .teardown = dv_teardown,
-      .verdict = dv_verdict, .acyclic = true },
+      .verdict = dv_verdict, .acyclic = true,
+      .unit = BENCH_UNIT_RUN },
 };
 const bench_family_t bench_deriv_family = BENCH_FAMILY(programs);

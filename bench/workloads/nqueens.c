@@ -126,9 +126,11 @@ static uint64_t nqueens_shared(void *ctx, unsigned thread, uint64_t n)
 
 static const bench_workload_t programs[] = {
     { .name = "nqueens", .op = "run of nqueens (every solution, lists sharing tails)", .ops_per_iter = 1,
-      .setup = nq_setup, .run = nqueens, .teardown = nq_teardown, .verdict = nq_verdict, .acyclic = true },
+      .setup = nq_setup, .run = nqueens, .teardown = nq_teardown, .verdict = nq_verdict, .acyclic = true,
+      .unit = BENCH_UNIT_RUN },
     { .name = "nqueens_shared", .op = "run of nqueens split by first column across the threads",
       .ops_per_iter = 1, .setup = nq_setup, .run = nqueens_shared, .teardown = nq_teardown,
-      .verdict = nq_verdict, .acyclic = true },
+      .verdict = nq_verdict, .acyclic = true,
+      .unit = BENCH_UNIT_RUN },
 };
 const bench_family_t bench_nqueens_family = BENCH_FAMILY(programs);

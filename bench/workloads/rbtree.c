@@ -408,14 +408,19 @@ static uint64_t rbtree_shared(void *ctx, unsigned thread, uint64_t n)
 
 static const bench_workload_t programs[] = {
     { .name = "rbtree", .op = "run of rbtree (N inserts, path copying, a fold)", .ops_per_iter = 1,
-      .setup = rbtree_setup, .run = rbtree, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true },
+      .setup = rbtree_setup, .run = rbtree, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true,
+      .unit = BENCH_UNIT_RUN },
     { .name = "rbtree_reuse", .op = "run of rbtree, unique nodes rewritten in place", .ops_per_iter = 1,
-      .setup = rbtree_reuse_setup, .run = rbtree, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true },
+      .setup = rbtree_reuse_setup, .run = rbtree, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true,
+      .unit = BENCH_UNIT_RUN },
     { .name = "rbtree_ck", .op = "run of rbtree_ck (every 5th version kept)", .ops_per_iter = 1,
-      .setup = ck_setup, .run = rbtree_ck, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true },
+      .setup = ck_setup, .run = rbtree_ck, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true,
+      .unit = BENCH_UNIT_RUN },
     { .name = "rbtree_ck_reuse", .op = "run of rbtree_ck, unique nodes rewritten in place", .ops_per_iter = 1,
-      .setup = ck_reuse_setup, .run = rbtree_ck, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true },
+      .setup = ck_reuse_setup, .run = rbtree_ck, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true,
+      .unit = BENCH_UNIT_RUN },
     { .name = "rbtree_shared", .op = "run of N/10 inserts into a version of one shared tree", .ops_per_iter = 1,
-      .setup = shared_setup, .run = rbtree_shared, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true },
+      .setup = shared_setup, .run = rbtree_shared, .teardown = rb_teardown, .verdict = rb_verdict, .acyclic = true,
+      .unit = BENCH_UNIT_RUN },
 };
 const bench_family_t bench_rbtree_family = BENCH_FAMILY(programs);

@@ -1,8 +1,10 @@
 /* tests/bench/test_summary.c — the closing summary (bench/report/report.c)
  * on synthetic rows: it opens with who wins where (the fastest strategy
  * per workload and thread count, the runner-up's, atomic's and the best
- * peer's time over it); each workload's heading names its unit (ns per op,
- * us or ms per collection for gc_pause_*, per run for a program); figures
+ * peer's time over it); each workload's heading names its unit, the rows'
+ * unit (ns per op, us or ms per collection for gc_pause_*, per run for a
+ * program; a workload named like neither reads its rows' unit too: the
+ * summary derives none from the name), and the CSV carries it; figures
  * have three significant digits; the near/far split appears only when the
  * run saw both placements, and then only on lines that saw both; the
  * gc_pause peers are compared per tracked container.
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/report/report.h"
 #include "tests/check.h"
@@ -34,6 +37,11 @@ static void add(const char *w, const char *s, const char *a, unsigned t, unsigne
     r.peer = peer;
     r.gc_tracked = tracked;
     r.program = strcmp(w, "binarytrees") == 0;
+    /* The unit as bench_workload_unit would give it (the workloads' entries). */
+    snprintf(r.unit, sizeof r.unit, "%s",
+             r.program || strcmp(w, "replay") == 0 ? "run"
+             : strncmp(w, "gc_pause", 8) == 0  ? "collection"
+                                                : "op");
     snprintf(r.binding, sizeof r.binding, "pu0");
     report_add(&r);
 }
@@ -88,6 +96,51 @@ static bool short_figures(const char *text)
     return true;
 }
 
+/* The CSV of the rows added so far (malloc'd), written by report_stage_csv
+ * and report_commit into a directory of its own, then removed. */
+static char *csv(void)
+{
+    char dir[] = "/tmp/rcbench-summary-XXXXXX", path[64], err[256];
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        exit(3);
+    }
+    snprintf(path, sizeof path, "%s/rows.csv", dir);
+    if (!report_stage_csv(path, err, sizeof err) || !report_commit(err, sizeof err)) {
+        fprintf(stderr, "the CSV: %s\n", err);
+        exit(3);
+    }
+    FILE *f = fopen(path, "r");
+    char *buf = calloc(1, 1 << 16);
+    if (f == NULL || buf == NULL) {
+        perror(path);
+        exit(3);
+    }
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    unlink(path);
+    rmdir(dir);
+    return buf;
+}
+
+/* Every CSV line of workload W (its first field) ends with ",UNIT". */
+static bool csv_unit(const char *text, const char *w, const char *unit)
+{
+    char start[64], end[32];
+    snprintf(start, sizeof start, "\n%s,", w);
+    snprintf(end, sizeof end, ",%s\n", unit);
+    unsigned lines = 0;
+    for (const char *p = strstr(text, start); p; p = strstr(p + 1, start), lines++) {
+        const char *eol = strchr(p + 1, '\n');
+        if (eol == NULL || (size_t)(eol + 1 - p) < strlen(end) || strncmp(eol + 1 - strlen(end), end, strlen(end))) {
+            fprintf(stderr, "%s: a CSV line not in %s: %.*s\n", w, unit, eol ? (int)(eol - p) : 80, p + 1);
+            return false;
+        }
+    }
+    return lines > 0;
+}
+
 int main(void)
 {
     /* One placement only (all near): no split, no place column. */
@@ -105,6 +158,8 @@ int main(void)
         add("gc_pause_10k", "atomic", "arena", 1, rep, 99000.0, 0, false, 10000);
         add("binarytrees", "plain", "arena", 1, rep, 45.1e6, 0, false, -1);
         add("binarytrees", "atomic", "arena", 1, rep, 50.0e6, 0, false, -1);
+        add("replay", "plain", "arena", 1, rep, 2.5e6, 0, false, -1);   /* in runs, not a program */
+        add("replay", "atomic", "arena", 1, rep, 3.0e6, 0, false, -1);
     }
     char *s = summary();
     printf("%s", s);
@@ -126,11 +181,22 @@ int main(void)
     CHECK(strstr(s, "\ngc_pause_1m (ms per collection)") != NULL);
     CHECK(strstr(s, "\ngc_pause_10k (us per collection)") != NULL);
     CHECK(strstr(s, "\nbinarytrees (ms per run)") != NULL);
+    CHECK(strstr(s, "\nreplay (ms per run)") != NULL);     /* the rows' unit, not the name's */
+    l = line_of(s, "binarytrees          1");
+    CHECK(l && strstr(l, "45.1 ms/run"));
     CHECK(strstr(s, "place") == NULL);                       /* one placement: no split */
     CHECK(line_of(s, "arena      2       near") == NULL && line_of(s, "arena      2       far") == NULL);
     l = line_of(s, "arena      1            21.0 ns");
     CHECK(l && strstr(l, "0.524x") && strstr(l, "0.714x") && strstr(l, "0.238x"));
     CHECK(strstr(s, "12452632") == NULL && short_figures(s));
+    free(s);
+
+    /* The CSV carries each row's unit, in the last column. */
+    s = csv();
+    CHECK(strncmp(s, report_columns(), strlen(report_columns())) == 0);
+    CHECK(strstr(report_columns(), ",unit") && !strcmp(strstr(report_columns(), ",unit"), ",unit"));
+    CHECK(csv_unit(s, "binarytrees", "run") && csv_unit(s, "replay", "run"));
+    CHECK(csv_unit(s, "gc_pause_1m", "collection") && csv_unit(s, "tree", "op"));
     free(s);
 
     /* A far repetition too: the two-thread line of tree saw both, so it
