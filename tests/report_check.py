@@ -4,6 +4,10 @@ Chromium built it (DOM: its --dump-dom) against the CSV it came from:
 
 - one <section class="workload"> per workload of the CSV, each once, named
   by data-workload, with a table of at least one row;
+- each section is in its workload's unit, the CSV's unit column (a program:
+  "run"; gc_pause_*: "collection"): data-unit, the heading's "(ms per run)"
+  and the time column's "ms/run" say it, and the CSV has a program in
+  "run" (the HTML before the column said "per op" for them);
 - every plot of tools/rcbench_plots.PLOTS present: a <figure class="plot"
   data-plot=NAME> holding an <svg> with drawn paths;
 - no cell reads NaN or inf, and no cell is empty; a cell of class "num"
@@ -49,7 +53,8 @@ class Dom(HTMLParser):
             self.stack.append((tag, a))
         classes = set((a.get("class") or "").split())
         if tag == "section" and "workload" in classes:
-            self.section = {"name": a.get("data-workload"), "rows": 0}
+            self.section = {"name": a.get("data-workload"), "unit": a.get("data-unit"), "rows": 0,
+                            "h3": "", "th": []}
             self.sections.append(self.section)
         if tag == "figure" and "plot" in classes:
             self.figures[a.get("data-plot")] = {"svg": 0, "paths": 0}
@@ -81,6 +86,10 @@ class Dom(HTMLParser):
     def handle_data(self, data):
         if self.cell is not None:
             self.cell[1] += data
+        if self.section is not None and any(t == "h3" for t, _ in self.stack):
+            self.section["h3"] += data
+        if self.section is not None and self.stack and self.stack[-1][0] == "th":
+            self.section["th"].append(data.strip())
 
 
 def main():
@@ -88,7 +97,12 @@ def main():
         fail("usage: report_check.py CSV DOM PNG")
     path, dom_path, png = sys.argv[1:]
     with open(path, newline="", encoding="utf-8") as f:
-        workloads = list(dict.fromkeys(r["workload"] for r in csv.DictReader(f)))
+        rows = list(csv.DictReader(f))
+    workloads = list(dict.fromkeys(r["workload"] for r in rows))
+    units = {}
+    for r in rows:
+        if units.setdefault(r["workload"], r["unit"]) != r["unit"]:
+            fail(f"{path}: {r['workload']} in units {units[r['workload']]} and {r['unit']}")
     with open(dom_path, encoding="utf-8") as f:
         text = f.read()
     if "<html" not in text or "</body>" not in text:
@@ -103,6 +117,17 @@ def main():
     if empty:
         fail(f"sections without rows: {empty}")
     print(f"ok: one section per workload ({len(names)})")
+
+    if "run" not in units.values():
+        fail(f"the CSV has no program (no row in unit run): {units}")
+    for sec in dom.sections:
+        u = units[sec["name"]]
+        if sec["unit"] != u or not re.search(rf"\((s|ms|us|ns) per {u}\)", sec["h3"]) or \
+                not any(re.fullmatch(rf"(s|ms|us|ns)/{u}", th) for th in sec["th"]):
+            fail(f"section {sec['name']}: data-unit {sec['unit']!r}, heading {sec['h3']!r}, "
+                 f"columns {sec['th']}; the CSV's unit is {u!r}")
+    print("ok: each section in its CSV unit (" +
+          ", ".join(f"{w}: {u}" for w, u in units.items() if u != "op") + ", the rest op)")
 
     for name, _ in rcbench_plots.PLOTS:
         fig = dom.figures.get(name)

@@ -1,13 +1,15 @@
 #!/bin/sh
 # tests/report_test.sh TOOLS RCBENCH DIR — tools/rcbench-report's HTML,
 # opened in a real browser (issue 21): a --quick run's CSV (two thread
-# counts, peers, two gc_pause heaps) made into report.html, which headless
-# Chromium (Debian's chromium: tools/deps.sh installs it) loads from disk;
-# tests/report_check.py checks the DOM Chromium built (one section per
-# workload of the CSV, every plot present as SVG, no NaN, inf or empty
-# cell where a number belongs) and the screenshot, kept as
-# DIR/report-test.png. Then bad input (a missing, empty, foreign or
-# header-only CSV): exit 2, one line on stderr, nothing written.
+# counts, peers, two gc_pause heaps, a program) made into report.html,
+# which headless Chromium (Debian's chromium: tools/deps.sh installs it)
+# loads from disk; tests/report_check.py checks the DOM Chromium built
+# (one section per workload of the CSV, every plot present as SVG, no NaN,
+# inf or empty cell where a number belongs, each workload in the CSV's
+# unit: the program per run) and the screenshot, kept as
+# DIR/report-test.png. A CSV without the unit column (an older run's)
+# still makes a page, in the old units. Then bad input (a missing, empty,
+# foreign or header-only CSV): exit 2, one line on stderr, nothing written.
 # Without chromium the test fails: it must not pass having checked nothing.
 # Exit 0 on success, 1 with a FAIL line.
 set -u
@@ -20,7 +22,7 @@ browser=$(command -v chromium) || fail "chromium not installed (tools/deps.sh in
 
 csv=$dir/report-test.csv html=$dir/report-test.html shot=$dir/report-test.png
 rm -f "$csv" "$html" "$shot" "$dir/report-test-dom.html"
-NO_COLOR=1 ${RCBENCH_RUN:-} "$exe" --quick --workloads=tl_incdec,tree,handoff,gc_pause_10k,gc_pause_100k \
+NO_COLOR=1 ${RCBENCH_RUN:-} "$exe" --quick --workloads=tl_incdec,tree,handoff,gc_pause_10k,gc_pause_100k,nqueens \
     --threads=1,2 --allocators=arena,glibc --csv="$csv" > "$dir/report-test.out" 2>&1 ||
     { tail -20 "$dir/report-test.out"; fail "rcbench exit $?"; }
 "$tools/rcbench-report" "$csv" --out "$html" > "$dir/report-test.tool" 2>&1 ||
@@ -38,6 +40,22 @@ chrome --dump-dom > "$dir/report-test-dom.html" || fail "chromium --dump-dom exi
 chrome --window-size=1280,2400 --screenshot="$shot" > /dev/null || fail "chromium --screenshot exit $?"
 /usr/bin/python3 "$here/report_check.py" "$csv" "$dir/report-test-dom.html" "$shot" || exit 1
 echo "ok: screenshot in $shot"
+
+# A CSV from before the unit column: read as before (gc_pause per
+# collection, the rest per op), no crash.
+/usr/bin/python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+k = rows[0].index("unit")
+csv.writer(open(sys.argv[2], "w", newline="")).writerows(r[:k] + r[k + 1:] for r in rows)
+' "$csv" "$dir/report-old.csv" || fail "cannot write the old CSV"
+rm -f "$dir/report-old.html"
+"$tools/rcbench-report" "$dir/report-old.csv" --out "$dir/report-old.html" > "$dir/report-old.tool" 2>&1 ||
+    { cat "$dir/report-old.tool"; fail "rcbench-report on a CSV without unit: exit $?"; }
+grep -q 'data-workload="gc_pause_10k" data-unit="collection"' "$dir/report-old.html" &&
+    grep -q 'data-workload="nqueens" data-unit="op"' "$dir/report-old.html" ||
+    fail "a CSV without unit: not the old units"
+echo "ok: a CSV without unit: gc_pause per collection, the rest per op"
 
 # Bad input: exit 2, one line, nothing written (nor a temp file left).
 : > "$dir/report-empty.csv"

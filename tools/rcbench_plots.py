@@ -3,10 +3,12 @@ matplotlib, shared by tools/rcbench-plot (PNG files) and tools/rcbench-report
 (inline SVG in report.html):
 
     ns_per_op   ns per op per strategy per workload: grouped bars, log y,
-                threads == 1, median over repetitions;
-    threads     throughput (ops/s, median) against threads, one line per
-                strategy, one panel per workload (these two leave out the
-                gc_pause_* workloads, drawn in the third);
+                threads == 1, median over repetitions; a workload whose
+                unit is not an op says its own under its name ("per run");
+    threads     throughput (ops/s, median; runs/s for a program) against
+                threads, one line per strategy, one panel per workload
+                (these two leave out the gc_pause_* workloads, drawn in
+                the third);
     gc_pause    one full collection's pause (ms) against heap objects, from
                 the gc_pause_<N>[k|m] workloads (and cpython-gc rows), log-log.
 
@@ -14,7 +16,9 @@ Our strategies' rows are those of one allocator (default arena). The peers
 (shared_ptr, boehm, cpython-gc, none, ocaml) are kept whatever their
 allocator (only the chosen one when they have it) and drawn dashed or
 hatched, "(peer)" in the legend. Rows with an empty ns_per_op (errored) are
-left out. Why matplotlib, not gnuplot: docs/method.md, "Plots".
+left out. A workload's unit (what one op is) is the CSV's unit column
+(unit_of: a CSV older than the column falls back to the rule the tools
+had before it). Why matplotlib, not gnuplot: docs/method.md, "Plots".
 Bad input raises rcbench_tools.Fail (one line, exit 2); python3-matplotlib
 missing is an OS error (exit 3: tools/deps.sh installs it).
 Threading: none (a tool's one thread).
@@ -44,7 +48,17 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 HATCHES = ["//", "\\\\", "xx", ".."]
 HEAP = re.compile(r"_(\d+(?:\.\d+)?)([km]?)$", re.IGNORECASE)
 
-Row = namedtuple("Row", "workload strategy allocator threads ns ops")
+Row = namedtuple("Row", "workload strategy allocator threads ns ops unit")
+
+
+def unit_of(workload, cell=None):
+    """What one op of `workload` is: the row's unit cell (rcbench writes the
+    workload's own: op, collection or run); empty or absent (a CSV from
+    before the column): the old rule, collection for gc_pause_*, else op
+    (so an old file's programs read per op)."""
+    if cell:
+        return cell
+    return "collection" if workload.startswith("gc_pause") else "op"
 
 
 class Data:
@@ -75,7 +89,7 @@ def parse(path, reader):
     missing = [name for name in NEEDED if name not in header]
     if missing:
         raise rt.Fail(f"{path}:1: the header lacks column(s) {', '.join(missing)}")
-    col = {name: header.index(name) for name in NEEDED + (["peer"] if "peer" in header else [])}
+    col = {name: header.index(name) for name in NEEDED + [c for c in ("peer", "unit") if c in header]}
     rows, records, ours, peers = [], 0, [], []
     for rec in reader:
         where = f"{path}:{reader.line_num}"
@@ -105,7 +119,8 @@ def parse(path, reader):
         if v["strategy"] not in names:
             names.append(v["strategy"])
         rows.append(Row(*(v[k] for k in ("workload", "strategy", "allocator", "threads",
-                                          "ns_per_op", "ops_per_sec"))))
+                                          "ns_per_op", "ops_per_sec")),
+                        unit_of(v["workload"], v.get("unit"))))
     if not rows:                                        # nothing to draw is not a success
         raise rt.Fail(f"{path}:1: no rows, only the header" if records == 0 else
                       f"{path}: no rows with an ns_per_op (every benchmark errored)")
@@ -170,6 +185,13 @@ class Plotter:
                 marker="o", markerfacecolor="white" if peer else self.colours[series],
                 label=self.label(series))
 
+    def units(self):
+        """{workload: its unit}, from its first selected row."""
+        out = {}
+        for _, r in self.sel:
+            out.setdefault(r.workload, r.unit)
+        return out
+
     def figure(self, name):
         """(Figure, None) or (None, why it is not drawn)."""
         return getattr(self, name)()
@@ -196,13 +218,16 @@ class Plotter:
                 ax.bar(xs, ys, bar, color=self.colours[s], alpha=0.85, edgecolor="#333333",
                        label=self.label(s))
         ax.set_yscale("log")
+        units = self.units()
         ax.set_xticks(range(len(workloads)))
-        ax.set_xticklabels(workloads, rotation=30 if len(workloads) > 5 else 0,
+        ax.set_xticklabels([w if units[w] == "op" else f"{w} (per {units[w]})" for w in workloads],
+                           rotation=30 if len(workloads) > 5 else 0,
                            ha="right" if len(workloads) > 5 else "center")
         ax.set_title(f"ns per op per strategy (median over repetitions), threads = 1, "
                      f"allocator {self.allocator}")
         ax.set_xlabel("workload")
-        ax.set_ylabel("ns per op (log scale)")
+        ax.set_ylabel("ns per op (log scale)" if set(units[w] for w in workloads) == {"op"} else
+                      "ns per op, or per the unit named with the workload (log scale)")
         ax.grid(axis="y", color="#dddddd")
         ax.set_axisbelow(True)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
@@ -222,6 +247,7 @@ class Plotter:
         fig, axes = self.plt.subplots(nrows, cols, figsize=(cols * 4.3, nrows * 3.2 + 0.4),
                                       squeeze=False)
         flat = [a for row in axes for a in row]
+        units = self.units()
         for ax, w in zip(flat, workloads):
             for s in series:
                 pts = sorted((t, v) for (w2, s2, t), v in med.items() if w2 == w and s2 == s)
@@ -236,7 +262,7 @@ class Plotter:
             ax.set_ylim(bottom=0)
             ax.yaxis.set_major_formatter(self.ticker.EngFormatter())
             ax.set_xlabel("threads")
-            ax.set_ylabel("ops/s")
+            ax.set_ylabel(f"{units[w]}s/s")
             ax.grid(axis="y", color="#dddddd")
         legend = flat[len(workloads)]
         for s in series:
