@@ -42,6 +42,9 @@ open(f"{d}/bigfield.csv", "w").write(H + "\n" + 'tree,atomic,arena,1,0,10,"' + "
 open(f"{d}/utf8.csv", "w", encoding="utf-8").write(open(f"{d}/b.csv").read().replace("AMD EPYC, x", "Intel\u00ae Xeon\u00ae"))
 open(f"{d}/utf8-name.csv", "w", encoding="utf-8").write(open(f"{d}/b.csv").read().replace("tree,", "tr\u00e9e,"))
 open(f"{d}/bom.csv", "w", encoding="utf-8-sig").write(open(f"{d}/b.csv").read())
+# b with the unit column rcbench writes now (a, as before it).
+open(f"{d}/unit.csv", "w").write("".join(line + (",unit\n" if i == 0 else ",op\n")
+                                         for i, line in enumerate(open(f"{d}/b.csv").read().splitlines())))
 open(f"{d}/header.csv", "w").write(H + "\n")
 open(f"{d}/header-icount.csv", "w").write("benchmark,ops,instructions,instructions_per_op\n")
 # 300k benchmarks (20 MB): parsed, far more than the 80 MB we allow below.
@@ -96,6 +99,8 @@ grep -q '^rcbench-compare: deep.json: ' "$dir/err" || { echo "FAIL: deep JSON no
     grep -q '^tr\\xe9e/atomic' "$dir/out" || { echo "FAIL: tr\xe9e not in the table"; exit 1; }
 ) || exit 1
 expect 0 a.csv bom.csv
+expect 0 a.csv unit.csv                   # with the unit column against one without
+expect 1 unit.csv slow.csv
 expect 2 a.csv header.csv                 # the header only: no rows (was "no benchmark in common")
 grep -qx 'rcbench-compare: header.csv:1: no rows, only the header' "$dir/err" || { echo "FAIL: header only: line not named"; exit 1; }
 expect 2 header-icount.csv header-icount.csv

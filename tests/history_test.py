@@ -3,7 +3,8 @@
 seeded histories (docs/history.md quotes its output).
 
 Histories of 30 runs of three benchmarks, 3 repetitions each with 3%
-Gaussian noise, built through the tool's `add`: a 20% step in tree at a
+Gaussian noise (CSVs without the unit column and with it in turn: old
+runs' and new), built through the tool's `add`: a 20% step in tree at a
 known revision is found there (recent: exit 1; older: named, exit 0), noise
 alone finds nothing, an improvement does not fail; the gate's counts (no
 noise) catch a 5% step and not a 1% one. Then the method alone (imported
@@ -58,15 +59,17 @@ def tool(*args, env=None):
     return p.returncode, p.stdout, p.stderr
 
 
-def tidy_csv(path, rev, day, values, reps=3, extra=""):
-    """A tidy CSV of one run: `values` maps benchmark -> list of ns_per_op."""
+def tidy_csv(path, rev, day, values, reps=3, extra="", unit=False):
+    """A tidy CSV of one run: `values` maps benchmark -> list of ns_per_op;
+    unit: with the unit column rcbench writes now (else as before it)."""
     with open(path, "w") as f:
-        f.write(H + "\n")
+        f.write(H + (",unit" if unit else "") + "\n")
         for name, vals in values.items():
             w, s, a, t = name.split("/")
             for rep, v in enumerate(vals):
                 f.write(f'{w},{s},{a},{t[8:]},{rep},10,{v:.4f},1,1,1,16,0,,,,pu0,x86_64,"Synthetic CPU, 2 cores",'
-                        f"gcc 12.2.0,{rev},2026-01-{day:02d}T00:00:00Z,1,1,,x86-lock,,,,,no,\n")
+                        f"gcc 12.2.0,{rev},2026-01-{day:02d}T00:00:00Z,1,1,,x86-lock,,,,,no,"
+                        + (",op" if unit else "") + "\n")
         f.write(extra)
 
 
@@ -77,7 +80,7 @@ def history(db, seed, step_at=None, step=0.20, runs=30):
     for i in range(runs):
         vals = {b: [base * (1 + (step if b == TREE and step_at is not None and i >= step_at else 0))
                     * (1 + r.gauss(0, NOISE)) for _ in range(3)] for b, base in BENCH.items()}
-        tidy_csv(csvp, f"r{i:03d}", 1 + i, vals)
+        tidy_csv(csvp, f"r{i:03d}", 1 + i, vals, unit=i % 2 == 1)   # old and new CSVs in turn
         rc, out, err = tool("--db", db, "add", csvp)
         if rc != 0:
             fail(f"add r{i:03d}: exit {rc}: {err}")
