@@ -286,7 +286,9 @@ void Reporter::progress(const Run &r)
         char spread[32] = "";
         if (n > 1)
             std::snprintf(spread, sizeof spread, " +-%.1f%%", med > 0 ? 50.0 * (ns[n - 1] - ns[0]) / med : 0.0);
-        std::snprintf(figures, sizeof figures, "%10s/op%-9s", human_ns(med).c_str(), spread);
+        // Per the workload's unit (its entry's: /op, /run, /collection).
+        std::string per = std::string("/") + bench_workload_unit(name.substr(0, name.find('/')).c_str());
+        std::snprintf(figures, sizeof figures, "%10s%-3s%-9s", human_ns(med).c_str(), per.c_str(), spread);
     }
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -80,8 +80,9 @@ class Tee : public benchmark::BenchmarkReporter {
 };
 
 // The display: by default one short line per benchmark once its last
-// repetition finished (its name, the median time per op, the spread over
-// the repetitions, N of M, the time left); --benchmark_format=console or
+// repetition finished (its name, the median time per op in the
+// workload's unit: /op, /run, /collection; the spread over the
+// repetitions, N of M, the time left); --benchmark_format=console or
 // json selects Google Benchmark's own reporter (every counter). Plus a
 // CSV row per finished run (not the aggregates).
 class Reporter : public benchmark::BenchmarkReporter {
