@@ -130,8 +130,24 @@ static void apply_decrement(rc_deferred_obj_t *o, uint64_t n)
 
 /* A dead object's reference to a child: dropped at once. No thread can
  * reach the child through the dead object any more, and every increment
- * made through it was applied before the parent's count could reach 0. */
-void _rc_deferred_drop_dead_ref(rc_deferred_obj_t *o) { apply_decrement(o, 1); }
+ * made through it was applied before the parent's count could reach 0.
+ * An applied count of exactly 1 is then the dead parent's reference alone
+ * (docs/deferred.md, "A dead parent's only reference"): every other
+ * reference's increment, or that of the counted reference it was copied
+ * from, is applied by now. So the child dies without the locked
+ * decrement, pushed on the dealloc stack as under atomic and plain. */
+void _rc_deferred_drop_dead_ref(rc_deferred_obj_t *o)
+{
+    /* acquire: pairs with the release fetch_sub of every decrement applied
+     * to the child before (the increments between them are read-modify-
+     * writes too, so the release sequences reach this load): their
+     * threads' uses happen before the free, as after the acquire fence in
+     * apply_decrement. An immortal or a freed word is never 1. */
+    if (at_load_acquire(&o->refcnt) == 1)
+        _rc_deferred_dealloc(o);
+    else
+        apply_decrement(o, 1);
+}
 
 static void apply_batch(const batch_t *b)
 {

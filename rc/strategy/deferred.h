@@ -5,9 +5,9 @@
  * incref/decref add +-1 to the calling thread's slot for the object in a
  * direct-mapped thread-local table: no atomic, no lock, the object not
  * written; a miss logs the slot's old delta (a full log flushes). A flush
- * (safepoint, full log, detach, exit) applies increments at once, seals
- * decrements tagged with the global epoch, announces the epoch and applies
- * the batches two epochs old; a count that reaches zero frees at once.
+ * (safepoint, full log, detach, exit) applies increments, seals decrements
+ * tagged with the epoch, announces it, applies the batches two epochs old;
+ * a count at zero frees at once, so does a dead object's child at count 1.
  *
  * Threading: the table, the log and the sealed batches are the thread's
  * own; the epoch, the epoch slots and the shared batch list are shared
@@ -54,6 +54,8 @@ void _rc_deferred_miss_slow(rc_deferred_obj_t *o, int64_t delta);
 /* Every safepoint runs it: out of line (noinline keeps the safepoint one
  * call), but not cold, hence not named _slow. */
 void _rc_deferred_flush(void);
+/* A dead object's reference to a child: applied count 1, the child dies
+ * (no locked instruction); otherwise the decrement is applied at once. */
 void _rc_deferred_drop_dead_ref(rc_deferred_obj_t *o);
 void _rc_deferred_attach_slow(void);
 void _rc_deferred_detach_slow(void);
