@@ -72,6 +72,20 @@ static void check_intact(const rc_obj_t *o)
         at_fetch_add_relaxed(&bad_total, 1);
 }
 
+/* Main, after the join: checks and drops what n shared slots still hold.
+ * acq_rel: pairs with the workers' exchanges (joined already; kept for
+ * the slots' one pattern). */
+static void drain(RC_ATOMIC(rc_obj_t *) *a, int n)
+{
+    for (int i = 0; i < n; i++) {
+        rc_obj_t *o = at_exchange_acq_rel(&a[i], NULL);
+        if (o) {
+            check_intact(o);
+            rc_decref(o);
+        }
+    }
+}
+
 typedef struct worker {
     uint64_t seed, serial, made;
     rc_obj_t *held[HELD];
@@ -250,22 +264,8 @@ int main(int argc, char **argv)
     for (int t = 0; t < nthreads; t++)
         REQUIRE(pthread_join(th[t], NULL) == 0);
 
-    /* acquire: pairs with the workers' exchanges (joined already; kept
-     * for the pattern's sake). */
-    for (int i = 0; i < SLOTS; i++) {
-        rc_obj_t *o = at_exchange_acq_rel(&slots[i], NULL);
-        if (o) {
-            check_intact(o);
-            rc_decref(o);
-        }
-    }
-    for (int i = 0; i < PASS; i++) {
-        rc_obj_t *o = at_exchange_acq_rel(&pass[i], NULL);   /* acq_rel: as above */
-        if (o) {
-            check_intact(o);
-            rc_decref(o);
-        }
-    }
+    drain(slots, SLOTS);
+    drain(pass, PASS);
 #ifdef RC_STRATEGY_DEFERRED
     rc_deferred_sync();                      /* every sealed decrement applied: counts exact */
 #endif
